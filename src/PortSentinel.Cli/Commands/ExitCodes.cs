@@ -1,0 +1,12 @@
+namespace PortSentinel.Cli.Commands;
+
+public static class ExitCodes
+{
+    public const int Ok = 0;
+
+    /// <summary>A file to read is missing, unreadable or not a capture.</summary>
+    public const int BadInput = 1;
+
+    /// <summary>The configuration is invalid; the message names the key.</summary>
+    public const int BadConfiguration = 2;
+}

@@ -1,0 +1,114 @@
+using System.CommandLine;
+using Microsoft.Extensions.Configuration;
+using PortSentinel.Detect;
+
+namespace PortSentinel.Cli.Commands;
+
+/// <summary>Bad configuration: the message names the key and the fix.</summary>
+public sealed class SettingsException(string message) : Exception(message)
+{
+    public SettingsException()
+        : this("invalid configuration")
+    {
+    }
+
+    public SettingsException(string message, Exception inner)
+        : this(message + " " + inner.Message)
+    {
+    }
+}
+
+/// <summary>
+/// Configuration, lowest precedence first: a JSON file (--config), PORTSENTINEL__* environment
+/// variables (PORTSENTINEL__Detection__VerticalPorts=20), then --set Section:Key=value flags.
+/// </summary>
+public static class Settings
+{
+    public static readonly Option<FileInfo?> ConfigOption = new("--config")
+    {
+        Description = "A JSON configuration file (see docs/configuration.md).",
+    };
+
+    public static readonly Option<string[]> SetOption = new("--set")
+    {
+        Description = "Override one setting, e.g. --set Detection:VerticalPorts=20 (repeatable).",
+        AllowMultipleArgumentsPerToken = false,
+    };
+
+    public static void AddTo(Command command)
+    {
+        command.Options.Add(ConfigOption);
+        command.Options.Add(SetOption);
+    }
+
+    public static IConfiguration Load(FileInfo? file, IEnumerable<string> overrides)
+    {
+        var builder = new ConfigurationBuilder();
+        if (file is not null)
+        {
+            if (!file.Exists)
+            {
+                throw new SettingsException($"--config {file.FullName}: no such file.");
+            }
+            builder.AddJsonFile(file.FullName, optional: false);
+        }
+        builder.AddEnvironmentVariables("PORTSENTINEL__");
+        var pairs = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
+        foreach (string item in overrides)
+        {
+            int eq = item.IndexOf('=', StringComparison.Ordinal);
+            if (eq <= 0)
+            {
+                throw new SettingsException($"--set {item}: expected Section:Key=value, e.g. --set Detection:VerticalPorts=20.");
+            }
+            pairs[item[..eq].Trim()] = item[(eq + 1)..].Trim();
+        }
+        builder.AddInMemoryCollection(pairs);
+        try
+        {
+            return builder.Build();
+        }
+        catch (InvalidDataException e)
+        {
+            throw new SettingsException($"--config {file?.FullName}: not valid JSON.", e);
+        }
+        catch (FormatException e)
+        {
+            throw new SettingsException($"--config {file?.FullName}: not valid JSON.", e);
+        }
+    }
+
+    public static DetectorOptions Detection(IConfiguration configuration)
+    {
+        IConfigurationSection section = configuration.GetSection(DetectorOptions.Section);
+        RejectUnknownKeys(section, typeof(DetectorOptions));
+        var options = new DetectorOptions();
+        try
+        {
+            section.Bind(options);
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new SettingsException($"{DetectorOptions.Section}: {e.Message} Give a value of the key's type (docs/configuration.md).");
+        }
+        IReadOnlyList<string> errors = options.Validate();
+        if (errors.Count > 0)
+        {
+            throw new SettingsException(string.Join(Environment.NewLine, errors));
+        }
+        return options;
+    }
+
+    /// <summary>A misspelt key would otherwise be ignored in silence and its default used.</summary>
+    private static void RejectUnknownKeys(IConfigurationSection section, Type options)
+    {
+        var known = options.GetProperties().Select(p => p.Name).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        foreach (IConfigurationSection child in section.GetChildren())
+        {
+            if (!known.Contains(child.Key))
+            {
+                throw new SettingsException($"{section.Path}:{child.Key} is not a setting. Known keys: {string.Join(", ", known.Order(StringComparer.Ordinal))}.");
+            }
+        }
+    }
+}

@@ -1,0 +1,16 @@
+using System.CommandLine;
+using PortSentinel.Cli.Commands;
+
+namespace PortSentinel.Cli;
+
+public static class Program
+{
+    public static int Main(string[] args) => BuildRoot().Parse(args).Invoke();
+
+    public static RootCommand BuildRoot()
+    {
+        var root = new RootCommand("PortSentinel: real-time port-scan detection and prevention for Linux.");
+        root.Subcommands.Add(AnalyzeCommand.Create());
+        return root;
+    }
+}

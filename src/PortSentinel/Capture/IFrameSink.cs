@@ -1,0 +1,13 @@
+namespace PortSentinel.Capture;
+
+/// <summary>Receives captured frames, on the capture thread, one at a time.</summary>
+public interface IFrameSink
+{
+    /// <summary>
+    /// One frame. <paramref name="frame"/> points into libpcap's buffer and is valid only until this
+    /// call returns: copy out what must outlive it.
+    /// </summary>
+    /// <param name="timestamp">Capture time, microseconds since the Unix epoch.</param>
+    /// <param name="wireLength">The frame's length on the wire; <paramref name="frame"/> may be shorter (snaplen).</param>
+    void OnFrame(long timestamp, int wireLength, ReadOnlySpan<byte> frame);
+}

@@ -1,0 +1,63 @@
+using System.Runtime.InteropServices;
+
+namespace PortSentinel.Capture.Native;
+
+/// <summary>
+/// libpcap (libpcap.so.0.8, Debian's package libpcap0.8), with the C names kept so that the man
+/// pages (pcap_dispatch(3PCAP), …) apply as they stand.
+/// </summary>
+internal static unsafe partial class LibPcap
+{
+    private const string Library = "libpcap.so.0.8";
+
+    /// <summary>PCAP_ERRBUF_SIZE from pcap/pcap.h.</summary>
+    public const int ErrorBufferSize = 256;
+
+    public const uint TimestampPrecisionMicro = 0;
+
+    /// <summary>pcap_dispatch's return when pcap_breakloop ended it (PCAP_ERROR_BREAK).</summary>
+    public const int ErrorBreak = -2;
+
+    /// <summary>struct pcap_pkthdr on LP64 Linux: a struct timeval (two longs), then caplen and len.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    public struct PacketHeader
+    {
+        public nint Seconds;
+        public nint Microseconds;
+        public uint CapturedLength;
+        public uint WireLength;
+    }
+
+    [LibraryImport(Library, EntryPoint = "pcap_open_offline_with_tstamp_precision", StringMarshalling = StringMarshalling.Utf8)]
+    public static partial PcapHandle pcap_open_offline_with_tstamp_precision(string path, uint precision, byte* errbuf);
+
+    [LibraryImport(Library, EntryPoint = "pcap_close")]
+    public static partial void pcap_close(nint handle);
+
+    [LibraryImport(Library, EntryPoint = "pcap_datalink")]
+    public static partial int pcap_datalink(PcapHandle handle);
+
+    /// <summary>
+    /// Calls <paramref name="callback"/> for each packet; with a count of -1 on a savefile, for every
+    /// packet to the end of the file. Returns the number processed, 0 at end of file, -1 on error,
+    /// <see cref="ErrorBreak"/> after pcap_breakloop.
+    /// </summary>
+    [LibraryImport(Library, EntryPoint = "pcap_dispatch")]
+    public static partial int pcap_dispatch(
+        PcapHandle handle,
+        int count,
+        delegate* unmanaged[Cdecl]<nint, PacketHeader*, byte*, void> callback,
+        nint user);
+
+    [LibraryImport(Library, EntryPoint = "pcap_breakloop")]
+    public static partial void pcap_breakloop(PcapHandle handle);
+
+    [LibraryImport(Library, EntryPoint = "pcap_geterr")]
+    public static partial nint pcap_geterr(PcapHandle handle);
+
+    [LibraryImport(Library, EntryPoint = "pcap_lib_version")]
+    public static partial nint pcap_lib_version();
+
+    public static string ErrorText(byte* errbuf) =>
+        Marshal.PtrToStringUTF8((nint)errbuf) ?? "unknown libpcap error";
+}

@@ -1,0 +1,165 @@
+namespace PortSentinel.Detect;
+
+/// <summary>
+/// Every threshold of the detector, with its default. Bound from the <c>Detection</c> section of
+/// the configuration; <see cref="Validate"/> names the key that is wrong. docs/detections.md
+/// explains each one.
+/// </summary>
+public sealed class DetectorOptions
+{
+    public const string Section = "Detection";
+
+    /// <summary>Length of the short sliding window, seconds.</summary>
+    public int WindowSeconds { get; set; } = 60;
+
+    /// <summary>Distinct ports that failed (closed, unreachable, unanswered) within the window that make a vertical scan.</summary>
+    public int VerticalPorts { get; set; } = 10;
+
+    /// <summary>Distinct hosts that failed within the window that make a horizontal scan.</summary>
+    public int HorizontalHosts { get; set; } = 8;
+
+    /// <summary>Distinct IP protocol numbers (other than TCP, UDP, ICMP, SCTP) within the window that make an IP-protocol scan.</summary>
+    public int IpProtocols { get; set; } = 8;
+
+    /// <summary>
+    /// A count threshold fires only when at least this share of the source's first contacts in
+    /// that window failed: scanners mostly fail, busy clients mostly succeed (Jung et al. 2004).
+    /// </summary>
+    public double MinFailureRatio { get; set; } = 0.5;
+
+    /// <summary>Length of the long window that catches slow scans, seconds.</summary>
+    public int SlowWindowSeconds { get; set; } = 3600;
+
+    /// <summary>Distinct failed ports within the long window that make a slow scan (when the short window never fired).</summary>
+    public int SlowPorts { get; set; } = 10;
+
+    /// <summary>Distinct failed hosts within the long window that make a slow scan.</summary>
+    public int SlowHosts { get; set; } = 8;
+
+    /// <summary>How long a probe waits for an answer before it counts as unanswered, milliseconds.</summary>
+    public int OutcomeTimeoutMilliseconds { get; set; } = 3000;
+
+    /// <summary>A detection ends (and is reported as closed) after this long without a new probe, seconds.</summary>
+    public int IdleSeconds { get; set; } = 300;
+
+    /// <summary>TRW: probability that a first contact of a benign source succeeds (Jung et al. 2004: 0.8).</summary>
+    public double TrwTheta0 { get; set; } = 0.8;
+
+    /// <summary>TRW: probability that a first contact of a scanner succeeds (0.2).</summary>
+    public double TrwTheta1 { get; set; } = 0.2;
+
+    /// <summary>TRW: target false-positive rate (0.01).</summary>
+    public double TrwAlpha { get; set; } = 0.01;
+
+    /// <summary>TRW: target detection rate (0.99).</summary>
+    public double TrwBeta { get; set; } = 0.99;
+
+    /// <summary>Sources tracked at once (a power of two); the stalest are evicted.</summary>
+    public int SourceCapacity { get; set; } = 32768;
+
+    /// <summary>First contacts tracked at once (a power of two); the stalest are evicted.</summary>
+    public int FlowCapacity { get; set; } = 131072;
+
+    /// <summary>IPv6 sources are aggregated to this prefix length (128 = each address on its own).</summary>
+    public int Ipv6Prefix { get; set; } = 128;
+
+    /// <summary>TCP ports where a single probe is a detection (Portsentry's stealth mode).</summary>
+    public IList<int> TripwireTcpPorts { get; set; } = [];
+
+    /// <summary>UDP ports where a single probe is a detection.</summary>
+    public IList<int> TripwireUdpPorts { get; set; } = [];
+
+    /// <summary>A probe kind is named in a detection when it made at least this many first contacts.</summary>
+    public int MinProbesPerKind { get; set; } = 2;
+
+    /// <summary>TCP probes to at most this many ports across many hosts are a TCP ping sweep.</summary>
+    public int PingSweepMaxPorts { get; set; } = 2;
+
+    /// <summary>At least this many sources probing the same host and ports together make a distributed scan.</summary>
+    public int DistributedSources { get; set; } = 3;
+
+    /// <summary>How alike two sources' port sets must be (Jaccard index, 0–1) to count as probing together.</summary>
+    public double DistributedOverlap { get; set; } = 0.5;
+
+    /// <summary>At most this many target addresses are kept in a detection's evidence.</summary>
+    public int MaxTargetsPerDetection { get; set; } = 4096;
+
+    /// <summary>Returns the problems, each naming its key and the fix; empty when valid.</summary>
+    public IReadOnlyList<string> Validate()
+    {
+        var errors = new List<string>();
+        void Positive(string key, int value)
+        {
+            if (value <= 0)
+            {
+                errors.Add($"{Section}:{key} is {value}; it must be a positive number.");
+            }
+        }
+        void PowerOfTwo(string key, int value, int min)
+        {
+            if (value < min || (value & (value - 1)) != 0)
+            {
+                errors.Add($"{Section}:{key} is {value}; it must be a power of two of at least {min} (e.g. 32768).");
+            }
+        }
+        void Probability(string key, double value)
+        {
+            if (!(value > 0 && value < 1))
+            {
+                errors.Add($"{Section}:{key} is {value}; it must lie strictly between 0 and 1.");
+            }
+        }
+
+        Positive(nameof(WindowSeconds), WindowSeconds);
+        Positive(nameof(VerticalPorts), VerticalPorts);
+        Positive(nameof(HorizontalHosts), HorizontalHosts);
+        Positive(nameof(IpProtocols), IpProtocols);
+        Positive(nameof(SlowWindowSeconds), SlowWindowSeconds);
+        Positive(nameof(SlowPorts), SlowPorts);
+        Positive(nameof(SlowHosts), SlowHosts);
+        Positive(nameof(OutcomeTimeoutMilliseconds), OutcomeTimeoutMilliseconds);
+        Positive(nameof(IdleSeconds), IdleSeconds);
+        Positive(nameof(MinProbesPerKind), MinProbesPerKind);
+        Positive(nameof(PingSweepMaxPorts), PingSweepMaxPorts);
+        Positive(nameof(MaxTargetsPerDetection), MaxTargetsPerDetection);
+        PowerOfTwo(nameof(SourceCapacity), SourceCapacity, 64);
+        PowerOfTwo(nameof(FlowCapacity), FlowCapacity, 64);
+        Probability(nameof(TrwTheta0), TrwTheta0);
+        Probability(nameof(TrwTheta1), TrwTheta1);
+        Probability(nameof(TrwAlpha), TrwAlpha);
+        Probability(nameof(TrwBeta), TrwBeta);
+        Probability(nameof(DistributedOverlap), DistributedOverlap);
+        Probability(nameof(MinFailureRatio), MinFailureRatio);
+        if (TrwTheta1 >= TrwTheta0)
+        {
+            errors.Add($"{Section}:{nameof(TrwTheta1)} ({TrwTheta1}) must be below {nameof(TrwTheta0)} ({TrwTheta0}): a scanner's contacts succeed less often than a benign host's.");
+        }
+        if (TrwAlpha >= TrwBeta)
+        {
+            errors.Add($"{Section}:{nameof(TrwAlpha)} ({TrwAlpha}) must be below {nameof(TrwBeta)} ({TrwBeta}).");
+        }
+        if (SlowWindowSeconds <= WindowSeconds)
+        {
+            errors.Add($"{Section}:{nameof(SlowWindowSeconds)} ({SlowWindowSeconds}) must be longer than {nameof(WindowSeconds)} ({WindowSeconds}).");
+        }
+        if (Ipv6Prefix is < 1 or > 128)
+        {
+            errors.Add($"{Section}:{nameof(Ipv6Prefix)} is {Ipv6Prefix}; it must be between 1 and 128 (64 groups a subnet, 128 keeps each address).");
+        }
+        if (DistributedSources < 2)
+        {
+            errors.Add($"{Section}:{nameof(DistributedSources)} is {DistributedSources}; it must be at least 2.");
+        }
+        foreach (var (key, ports) in new[] { (nameof(TripwireTcpPorts), TripwireTcpPorts), (nameof(TripwireUdpPorts), TripwireUdpPorts) })
+        {
+            foreach (int port in ports)
+            {
+                if (port is < 1 or > 65535)
+                {
+                    errors.Add($"{Section}:{key} contains {port}; ports are 1–65535.");
+                }
+            }
+        }
+        return errors;
+    }
+}

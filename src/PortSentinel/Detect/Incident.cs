@@ -1,0 +1,311 @@
+using System.Numerics;
+using System.Text;
+using PortSentinel.Decode;
+
+namespace PortSentinel.Detect;
+
+/// <summary>
+/// The exact evidence of one recognised scan, kept while it lasts. One exists per scanning source,
+/// so it may hold sets and bitmaps (about 25 KB) that the per-source table cannot afford.
+/// </summary>
+internal sealed class Incident
+{
+    private const int PortWords = 65536 / 64;
+
+    private readonly ulong[] _tcpPorts = new ulong[PortWords];
+    private readonly ulong[] _udpPorts = new ulong[PortWords];
+    private readonly ulong[] _sctpPorts = new ulong[PortWords];
+    private readonly HashSet<NetAddress> _targets = [];
+    private readonly int _maxTargets;
+    private readonly int[] _kindContacts = new int[ProbeKinds.Count];
+    private Sketch256 _protocols;
+    private int _targetsBeyond;
+
+    public Incident(NetAddress source, string trigger, long now, int maxTargets)
+    {
+        Source = source;
+        Trigger = trigger;
+        First = now;
+        Last = now;
+        _maxTargets = maxTargets;
+    }
+
+    public NetAddress Source { get; }
+
+    public string Trigger { get; }
+
+    public long First { get; private set; }
+
+    public long Last { get; private set; }
+
+    public long Probes { get; set; }
+
+    public int TcpPortCount { get; private set; }
+
+    public int UdpPortCount { get; private set; }
+
+    public int SctpPortCount { get; private set; }
+
+    public int PortCount => TcpPortCount + UdpPortCount + SctpPortCount;
+
+    public int TargetCount => _targets.Count + _targetsBeyond;
+
+    public int ProtocolCount => _protocols.PopCount();
+
+    /// <summary>Kinds that are facts about the incident rather than derived from counts: tripwire, slow, distributed, ip-protocol.</summary>
+    public ScanKinds Flags { get; set; }
+
+    public double MaxTrw { get; set; }
+
+    public bool ThresholdCrossed { get; set; }
+
+    public bool IsClosed { get; set; }
+
+    public int Open { get; private set; }
+
+    public int Closed { get; private set; }
+
+    public int Unreachable { get; private set; }
+
+    public int Unanswered { get; private set; }
+
+    public int Dropped { get; private set; }
+
+    public IEnumerable<NetAddress> Targets => _targets;
+
+    public void AddContact(in NetAddress target, ushort port, byte protocol, ProbeKind kind, long at)
+    {
+        if (at < First)
+        {
+            First = at;
+        }
+        if (at > Last)
+        {
+            Last = at;
+        }
+        _kindContacts[(int)kind]++;
+        switch (protocol)
+        {
+            case IpProtocol.Tcp:
+                TcpPortCount += SetBit(_tcpPorts, port);
+                break;
+            case IpProtocol.Udp:
+                UdpPortCount += SetBit(_udpPorts, port);
+                break;
+            case IpProtocol.Sctp:
+                SctpPortCount += SetBit(_sctpPorts, port);
+                break;
+        }
+        if (_targets.Count < _maxTargets)
+        {
+            _targets.Add(target);
+        }
+        else if (!_targets.Contains(target))
+        {
+            // Beyond the cap the count is an upper bound: a repeat target beyond it is counted again.
+            _targetsBeyond++;
+        }
+    }
+
+    public void Touch(long at)
+    {
+        if (at > Last)
+        {
+            Last = at;
+        }
+    }
+
+    public void AddProtocol(byte protocol) => _protocols.Set(protocol);
+
+    public void AddProtocols(in WindowedSketch protocols)
+    {
+        for (int i = 0; i < 4; i++)
+        {
+            _protocols[i] |= protocols.Current[i] | protocols.Previous[i];
+        }
+    }
+
+    public void AddOutcome(FlowState outcome)
+    {
+        switch (outcome)
+        {
+            case FlowState.Open:
+                Open++;
+                break;
+            case FlowState.Closed:
+                Closed++;
+                break;
+            case FlowState.Unreachable:
+                Unreachable++;
+                break;
+            case FlowState.Silent:
+                Unanswered++;
+                break;
+            case FlowState.Dropped:
+                Dropped++;
+                break;
+        }
+    }
+
+    /// <summary>Jaccard index of the two incidents' probed ports (0 when either probed none).</summary>
+    public double PortOverlap(Incident other)
+    {
+        int both = 0;
+        int either = 0;
+        Accumulate(_tcpPorts, other._tcpPorts, ref both, ref either);
+        Accumulate(_udpPorts, other._udpPorts, ref both, ref either);
+        Accumulate(_sctpPorts, other._sctpPorts, ref both, ref either);
+        return either == 0 ? 0 : (double)both / either;
+    }
+
+    /// <summary>Probe kinds and shapes from the evidence, with <see cref="Flags"/>.</summary>
+    public ScanKinds Kinds(DetectorOptions options)
+    {
+        ScanKinds kinds = Flags;
+        for (int k = (int)ProbeKind.TcpSyn; k <= (int)ProbeKind.SctpInit; k++)
+        {
+            if (_kindContacts[k] >= options.MinProbesPerKind)
+            {
+                kinds |= ((ProbeKind)k).ToScanKind();
+            }
+        }
+        int tcpPings = _kindContacts[(int)ProbeKind.TcpSyn] + _kindContacts[(int)ProbeKind.TcpAck];
+        if (tcpPings >= options.HorizontalHosts && TcpPortCount <= options.PingSweepMaxPorts)
+        {
+            kinds = (kinds | ScanKinds.TcpPingSweep) & ~(ScanKinds.TcpSyn | ScanKinds.TcpAck);
+        }
+        int icmp = Math.Max(_kindContacts[(int)ProbeKind.IcmpEcho], Math.Max(_kindContacts[(int)ProbeKind.IcmpTimestamp], _kindContacts[(int)ProbeKind.IcmpMask]));
+        if (icmp >= options.HorizontalHosts)
+        {
+            kinds |= ScanKinds.IcmpSweep;
+        }
+        if (ProtocolCount >= options.IpProtocols)
+        {
+            kinds |= ScanKinds.IpProtocol;
+        }
+        bool manyPorts = PortCount >= options.VerticalPorts;
+        bool manyHosts = TargetCount >= options.HorizontalHosts;
+        if (manyPorts && manyHosts)
+        {
+            kinds |= ScanKinds.Block;
+        }
+        else if (manyPorts)
+        {
+            kinds |= ScanKinds.Vertical;
+        }
+        else if (manyHosts)
+        {
+            kinds |= ScanKinds.Horizontal;
+        }
+        return kinds;
+    }
+
+    public Detection ToDetection(DetectorOptions options, bool final)
+    {
+        var targets = _targets.ToList();
+        targets.Sort(static (a, b) => a.High != b.High ? a.High.CompareTo(b.High) : a.Low.CompareTo(b.Low));
+        ScanKinds kinds = Kinds(options);
+        double confidence = 1 / (1 + Math.Exp(-MaxTrw));
+        if (ThresholdCrossed || (kinds & (ScanKinds.Slow | ScanKinds.IpProtocol)) != 0)
+        {
+            confidence = Math.Max(confidence, 0.9);
+        }
+        if ((kinds & ScanKinds.Tripwire) != 0)
+        {
+            confidence = 1;
+        }
+        return new Detection
+        {
+            Source = Source,
+            Kinds = kinds,
+            Targets = targets,
+            TargetCount = TargetCount,
+            Ports = PortCount,
+            PortRanges = DescribePorts(),
+            Protocols = ProtocolCount,
+            Probes = Probes,
+            First = FromMicros(First),
+            Last = FromMicros(Last),
+            Trigger = Trigger,
+            Confidence = Math.Round(confidence, 4),
+            Outcomes = new DetectionOutcomes(Open, Closed, Unreachable, Unanswered, Dropped),
+            Final = final,
+        };
+    }
+
+    internal static DateTimeOffset FromMicros(long micros) =>
+        DateTimeOffset.UnixEpoch.AddTicks(micros * (TimeSpan.TicksPerMillisecond / 1000));
+
+    private string DescribePorts()
+    {
+        var text = new StringBuilder();
+        Describe(text, "tcp", _tcpPorts);
+        Describe(text, "udp", _udpPorts);
+        Describe(text, "sctp", _sctpPorts);
+        return text.ToString();
+    }
+
+    // At most this many ranges per protocol are written out; the rest is summarised as "…".
+    private const int MaxRanges = 32;
+
+    private static void Describe(StringBuilder text, string name, ulong[] bits)
+    {
+        int ranges = 0;
+        int port = 0;
+        while (port < 65536)
+        {
+            if (!IsSet(bits, port))
+            {
+                port++;
+                continue;
+            }
+            int start = port;
+            while (port < 65536 && IsSet(bits, port))
+            {
+                port++;
+            }
+            if (ranges == 0)
+            {
+                text.Append(text.Length == 0 ? "" : "; ").Append(name).Append(' ');
+            }
+            else
+            {
+                text.Append(',');
+            }
+            if (ranges == MaxRanges)
+            {
+                text.Append('…');
+                return;
+            }
+            text.Append(start);
+            if (port - 1 > start)
+            {
+                text.Append('-').Append(port - 1);
+            }
+            ranges++;
+        }
+    }
+
+    private static bool IsSet(ulong[] bits, int port) => (bits[port >> 6] & (1UL << (port & 63))) != 0;
+
+    private static int SetBit(ulong[] bits, ushort port)
+    {
+        ref ulong word = ref bits[port >> 6];
+        ulong mask = 1UL << (port & 63);
+        if ((word & mask) != 0)
+        {
+            return 0;
+        }
+        word |= mask;
+        return 1;
+    }
+
+    private static void Accumulate(ulong[] a, ulong[] b, ref int both, ref int either)
+    {
+        for (int i = 0; i < a.Length; i++)
+        {
+            both += BitOperations.PopCount(a[i] & b[i]);
+            either += BitOperations.PopCount(a[i] | b[i]);
+        }
+    }
+}
