@@ -199,6 +199,12 @@ public sealed class Detector
                 {
                     Resolve(ref reply, FlowState.Closed);
                 }
+                else if (reply.State == FlowState.Judged)
+                {
+                    // Already counted as a failure; the RST only tells the evidence the port is closed.
+                    reply.State = FlowState.Closed;
+                    Source(reply.Initiator).Incident?.AddOutcome(FlowState.Closed);
+                }
                 else if (reply.State == FlowState.Unsolicited)
                 {
                     // The RST confirms the unsolicited ACK or FIN/ACK was a probe: count it now.
@@ -406,13 +412,14 @@ public sealed class Detector
 
     private void Resolve(ref Flow flow, FlowState outcome)
     {
-        if (flow.State == FlowState.Pending)
+        FlowState previous = flow.State;
+        if (previous == FlowState.Pending)
         {
             _pending--;
         }
         flow.State = outcome;
         ref SourceState source = ref Source(flow.Initiator);
-        source.Incident?.AddOutcome(outcome);
+        source.Incident?.AddOutcome(outcome, previous);
         Rotate(ref source);
         switch (outcome)
         {

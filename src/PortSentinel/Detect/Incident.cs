@@ -125,8 +125,13 @@ internal sealed class Incident
         }
     }
 
-    public void AddOutcome(FlowState outcome)
+    /// <summary>Tallies a contact's outcome; <paramref name="previous"/> is the outcome it replaces, if any (open, then dropped).</summary>
+    public void AddOutcome(FlowState outcome, FlowState previous = FlowState.Empty)
     {
+        if (previous == FlowState.Open)
+        {
+            Open--;
+        }
         switch (outcome)
         {
             case FlowState.Open:

@@ -421,6 +421,35 @@ public class DetectorTests
     }
 
     [Fact]
+    public void Outcomes_tally_each_contact_once_by_its_final_state()
+    {
+        var h = new DetectorHarness();
+        for (ushort port = 1; port <= 20; port++)
+        {
+            ushort sport = (ushort)(40000 + port);
+            h.Feed(Tcp(Scanner, sport, Target, port, TcpFlags.Syn));
+            if (port <= 3)
+            {
+                // Open: SYN-ACK, then the prober's kernel resets the half-open connection.
+                h.Feed(Tcp(Target, port, Scanner, sport, TcpFlags.Syn | TcpFlags.Ack));
+                h.Feed(Tcp(Scanner, sport, Target, port, TcpFlags.Rst));
+            }
+            else if (port <= 18)
+            {
+                h.Feed(Tcp(Target, port, Scanner, sport, TcpFlags.Rst | TcpFlags.Ack));
+            }
+            h.Advance(Ms);
+        }
+        for (ushort port = 100; port <= 104; port++)
+        {
+            h.Feed(Tcp(Scanner, 40000, Target, port, TcpFlags.Fin));
+            h.Feed(Tcp(Target, port, Scanner, 40000, TcpFlags.Rst | TcpFlags.Ack));
+        }
+        Detection d = Assert.Single(h.Finish());
+        Assert.Equal(new DetectionOutcomes(Open: 0, Closed: 15 + 5, Unreachable: 0, Unanswered: 2, Dropped: 3), d.Outcomes);
+    }
+
+    [Fact]
     public void Invalid_options_are_refused_naming_the_key()
     {
         var options = new DetectorOptions { SourceCapacity = 1000, TrwTheta1 = 0.9, TripwireTcpPorts = [70000] };

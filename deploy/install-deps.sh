@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Installs the Debian packages PortSentinel needs that are missing (run as root).
+#   deploy/install-deps.sh           what the sensor needs at run time
+#   deploy/install-deps.sh --test    and what the test suite needs
+#   deploy/install-deps.sh --corpus  and what tests/corpus/generate.sh needs to record captures
+set -euo pipefail
+
+runtime=(libpcap0.8)
+test=()
+corpus=(nmap tcpdump iproute2 dnsutils traceroute python3 curl iputils-ping wireshark-common)
+
+wanted=("${runtime[@]}")
+for arg in "$@"; do
+  case "$arg" in
+    --test) wanted+=("${test[@]}") ;;
+    --corpus) wanted+=("${test[@]}" "${corpus[@]}") ;;
+    *) echo "install-deps: unknown option $arg (use --test or --corpus)" >&2; exit 2 ;;
+  esac
+done
+
+if ! command -v dotnet >/dev/null || ! dotnet --list-sdks | grep -q '^10\.'; then
+  echo "install-deps: the .NET 10 SDK is missing; install it first (https://learn.microsoft.com/dotnet/core/install/linux-debian)." >&2
+  exit 1
+fi
+
+missing=()
+for pkg in "${wanted[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
+done
+if ((${#missing[@]} == 0)); then
+  exit 0
+fi
+if [[ $EUID -ne 0 ]]; then
+  echo "install-deps: missing ${missing[*]}; run as root (sudo $0 $*)." >&2
+  exit 1
+fi
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
