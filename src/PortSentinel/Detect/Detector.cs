@@ -30,6 +30,8 @@ public sealed class Detector
     // Expired waits are resolved, idle scans closed and distributed scans correlated this often.
     private const long SweepInterval = Second;
 
+    private const int CorrelationPeers = 256;
+
     private readonly DetectorOptions _options;
     private readonly IDetectionSink _sink;
     private readonly FlowTable _flows;
@@ -649,8 +651,10 @@ public sealed class Detector
             }
             foreach (Incident incident in group)
             {
+                // Compared with at most CorrelationPeers others: a host scanned by hundreds of
+                // sources at once is plainly a distributed scan, and the cost must stay bounded.
                 int alike = 1;
-                foreach (Incident other in group)
+                foreach (Incident other in group.Take(CorrelationPeers))
                 {
                     if (!ReferenceEquals(other, incident) && incident.PortOverlap(other) >= _options.DistributedOverlap)
                     {

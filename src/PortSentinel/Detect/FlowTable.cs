@@ -93,7 +93,7 @@ internal sealed class FlowTable
     public ref Flow Find(scoped in NetAddress initiator, scoped in NetAddress responder, ushort port, byte protocol, out bool found)
     {
         ulong tag = Tag(initiator, responder, port, protocol);
-        int set = (int)(tag & (ulong)_setMask) * Ways;
+        int set = SetOf(tag);
         for (int i = set; i < set + Ways; i++)
         {
             if (_tags[i] == tag)
@@ -114,7 +114,7 @@ internal sealed class FlowTable
     public ref Flow FindOrAdd(scoped in NetAddress initiator, scoped in NetAddress responder, ushort port, byte protocol, long now, out bool added)
     {
         ulong tag = Tag(initiator, responder, port, protocol);
-        int set = (int)(tag & (ulong)_setMask) * Ways;
+        int set = SetOf(tag);
         int empty = -1;
         int stalest = set;
         long stalestSeen = long.MaxValue;
@@ -173,6 +173,10 @@ internal sealed class FlowTable
     }
 
     public bool IsUsed(int index) => _tags[index] != 0;
+
+    // The set comes from the high half of the hash: the tag's low bit is forced to 1 (0 marks an
+    // empty slot), so taking the set from the low bits would leave every even set unused.
+    private int SetOf(ulong tag) => (int)((tag >> 32) & (ulong)_setMask) * Ways;
 
     private static ulong Tag(in NetAddress initiator, in NetAddress responder, ushort port, byte protocol)
     {

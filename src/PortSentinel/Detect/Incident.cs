@@ -1,4 +1,3 @@
-using System.Numerics;
 using System.Text;
 using PortSentinel.Decode;
 
@@ -18,6 +17,12 @@ internal sealed class Incident
     private readonly HashSet<NetAddress> _targets = [];
     private readonly int _maxTargets;
     private readonly int[] _kindContacts = new int[ProbeKinds.Count];
+
+    // A MinHash signature of the probed ports (Broder 1997): the share of equal slots between two
+    // signatures estimates the Jaccard index of the two port sets (±0.12 at 16 slots), so
+    // correlating scans costs 16 comparisons a pair instead of 3 × 8 KB of bitmaps.
+    private const int SignatureSlots = 16;
+    private readonly ulong[] _signature = CreateSignature();
     private Sketch256 _protocols;
     private int _targetsBeyond;
 
@@ -84,17 +89,28 @@ internal sealed class Incident
             Last = at;
         }
         _kindContacts[(int)kind]++;
-        switch (protocol)
+        int added = protocol switch
         {
-            case IpProtocol.Tcp:
-                TcpPortCount += SetBit(_tcpPorts, port);
-                break;
-            case IpProtocol.Udp:
-                UdpPortCount += SetBit(_udpPorts, port);
-                break;
-            case IpProtocol.Sctp:
-                SctpPortCount += SetBit(_sctpPorts, port);
-                break;
+            IpProtocol.Tcp => SetBit(_tcpPorts, port),
+            IpProtocol.Udp => SetBit(_udpPorts, port),
+            IpProtocol.Sctp => SetBit(_sctpPorts, port),
+            _ => 0,
+        };
+        if (added != 0)
+        {
+            switch (protocol)
+            {
+                case IpProtocol.Tcp:
+                    TcpPortCount++;
+                    break;
+                case IpProtocol.Udp:
+                    UdpPortCount++;
+                    break;
+                default:
+                    SctpPortCount++;
+                    break;
+            }
+            AddToSignature(SketchHash.Port(protocol, port));
         }
         if (_targets.Count < _maxTargets)
         {
@@ -152,15 +168,42 @@ internal sealed class Incident
         }
     }
 
-    /// <summary>Jaccard index of the two incidents' probed ports (0 when either probed none).</summary>
+    /// <summary>The estimated Jaccard index of the two incidents' probed ports (0 when either probed none).</summary>
     public double PortOverlap(Incident other)
     {
-        int both = 0;
-        int either = 0;
-        Accumulate(_tcpPorts, other._tcpPorts, ref both, ref either);
-        Accumulate(_udpPorts, other._udpPorts, ref both, ref either);
-        Accumulate(_sctpPorts, other._sctpPorts, ref both, ref either);
-        return either == 0 ? 0 : (double)both / either;
+        if (PortCount == 0 || other.PortCount == 0)
+        {
+            return 0;
+        }
+        int equal = 0;
+        for (int i = 0; i < SignatureSlots; i++)
+        {
+            if (_signature[i] == other._signature[i])
+            {
+                equal++;
+            }
+        }
+        return (double)equal / SignatureSlots;
+    }
+
+    private static ulong[] CreateSignature()
+    {
+        var signature = new ulong[SignatureSlots];
+        Array.Fill(signature, ulong.MaxValue);
+        return signature;
+    }
+
+    private void AddToSignature(ulong portHash)
+    {
+        for (int i = 0; i < SignatureSlots; i++)
+        {
+            // Slot i uses its own hash function: the port hash remixed with a per-slot constant.
+            ulong h = SketchHash.Mix(portHash ^ (0x9E37_79B9_7F4A_7C15UL * (ulong)(i + 1)));
+            if (h < _signature[i])
+            {
+                _signature[i] = h;
+            }
+        }
     }
 
     /// <summary>Probe kinds and shapes from the evidence, with <see cref="Flags"/>.</summary>
@@ -303,14 +346,5 @@ internal sealed class Incident
         }
         word |= mask;
         return 1;
-    }
-
-    private static void Accumulate(ulong[] a, ulong[] b, ref int both, ref int either)
-    {
-        for (int i = 0; i < a.Length; i++)
-        {
-            both += BitOperations.PopCount(a[i] & b[i]);
-            either += BitOperations.PopCount(a[i] | b[i]);
-        }
     }
 }
