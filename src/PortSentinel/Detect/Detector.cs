@@ -36,6 +36,7 @@ public sealed class Detector
     private readonly IDetectionSink _sink;
     private readonly FlowTable _flows;
     private readonly SourceTable _sources;
+    private readonly SettledCache _settled = new();
     private readonly Dictionary<NetAddress, Incident> _active = [];
     private readonly List<Incident> _activeList = [];
     private readonly ulong[] _tripwireTcp = new ulong[1024];
@@ -127,23 +128,27 @@ public sealed class Detector
             }
             return;
         }
-        switch (packet.Protocol)
+        ulong fingerprint = SettledCache.Fingerprint(packet);
+        if (fingerprint != 0 && _settled.Contains(fingerprint))
         {
-            case IpProtocol.Tcp:
-                OnTcp(packet);
-                break;
-            case IpProtocol.Udp:
-                OnUdp(packet);
-                break;
-            case IpProtocol.Icmp:
-            case IpProtocol.Ipv6Icmp:
-                OnIcmp(packet);
-                break;
-            case IpProtocol.Sctp:
-                OnSctp(packet);
-                break;
+            return;
+        }
+        bool settled = packet.Protocol switch
+        {
+            IpProtocol.Tcp => OnTcp(packet),
+            IpProtocol.Udp => OnUdp(packet),
+            IpProtocol.Icmp or IpProtocol.Ipv6Icmp => OnIcmp(packet),
+            IpProtocol.Sctp => OnSctp(packet),
+            _ => false,
+        };
+        if (settled && fingerprint != 0)
+        {
+            _settled.Add(fingerprint);
         }
     }
+
+    /// <summary>Packets of settled 5-tuples that skipped the tables (see <see cref="SettledCache"/>).</summary>
+    public long SettledHits => _settled.Hits;
 
     /// <summary>
     /// The input has ended: probes still waiting count as unanswered, and every open detection is
@@ -166,7 +171,17 @@ public sealed class Detector
     private static bool IsGroupAddress(in NetAddress address) =>
         address.IsV4 ? (address.V4 >> 28) == 0xE || address.V4 == uint.MaxValue : (address.High >> 56) == 0xFF;
 
-    private void OnTcp(in Packet p)
+    // Each handler returns true when the contact the packet belongs to has reached a final state,
+    // so that no later packet of the same 5-tuple, in either direction, can change anything: the
+    // caller then remembers the 5-tuple in the settled cache.
+
+    private static bool IsFinal(FlowState state, byte protocol) =>
+        state is FlowState.Established or FlowState.MidStream or FlowState.Closed or FlowState.Unreachable
+            or FlowState.Silent or FlowState.Dropped
+        // An answered TCP contact may still be dropped unused; an answered datagram or echo is done.
+        || (state == FlowState.Open && protocol != IpProtocol.Tcp);
+
+    private bool OnTcp(in Packet p)
     {
         const TcpFlags core = TcpFlags.Fin | TcpFlags.Syn | TcpFlags.Rst | TcpFlags.Psh | TcpFlags.Ack | TcpFlags.Urg;
         TcpFlags f = p.TcpFlags & core;
@@ -174,118 +189,135 @@ public sealed class Detector
 
         if (kind is ProbeKind.TcpSyn or ProbeKind.TcpConnect)
         {
-            NewContact(p.Source, p.Destination, p.DestinationPort, IpProtocol.Tcp, kind, FlowState.Pending);
-            return;
+            return NewContact(p.Source, p.Destination, p.DestinationPort, IpProtocol.Tcp, kind, FlowState.Pending);
         }
         if (kind.IsStealth())
         {
-            NewContact(p.Source, p.Destination, p.DestinationPort, IpProtocol.Tcp, kind, FlowState.Judged);
-            return;
+            return NewContact(p.Source, p.Destination, p.DestinationPort, IpProtocol.Tcp, kind, FlowState.Judged);
         }
 
-        // An answer from the responder of a contact we saw opened?
-        ref Flow reply = ref _flows.Find(p.Destination, p.Source, p.SourcePort, IpProtocol.Tcp, out bool isReply);
-        if (isReply)
+        // A segment answers a contact it opened's responder, or continues one its sender opened.
+        // SYN-ACKs and RSTs are mostly answers; otherwise the side with the higher port is mostly
+        // the initiator (clients send from ephemeral ports), so that side is looked up first: on
+        // the bench capture this saves a flow-table miss on most handshake and first-data segments.
+        bool answerFirst = (f & (TcpFlags.Syn | TcpFlags.Rst)) != 0 || p.SourcePort < p.DestinationPort;
+        int slot = answerFirst ? FindAnswered(p) : FindContinued(p);
+        if (slot >= 0)
         {
-            reply.LastSeen = _now;
-            if ((f & (TcpFlags.Syn | TcpFlags.Ack)) == (TcpFlags.Syn | TcpFlags.Ack))
-            {
-                if (reply.State == FlowState.Pending)
-                {
-                    Resolve(ref reply, FlowState.Open);
-                }
-            }
-            else if ((f & TcpFlags.Rst) != 0)
-            {
-                if (reply.State == FlowState.Pending)
-                {
-                    Resolve(ref reply, FlowState.Closed);
-                }
-                else if (reply.State == FlowState.Judged)
-                {
-                    // Already counted as a failure; the RST only tells the evidence the port is closed.
-                    reply.State = FlowState.Closed;
-                    Source(reply.Initiator).Incident?.AddOutcome(FlowState.Closed);
-                }
-                else if (reply.State == FlowState.Unsolicited)
-                {
-                    // The RST confirms the unsolicited ACK or FIN/ACK was a probe: count it now.
-                    FirstContact(reply.Initiator, reply.Responder, reply.Port, IpProtocol.Tcp, reply.Kind);
-                    Resolve(ref reply, FlowState.Closed);
-                }
-            }
-            else if (reply.State == FlowState.Unsolicited)
-            {
-                reply.State = FlowState.MidStream;
-            }
-            return;
+            return answerFirst ? OnTcpAnswer(slot, f) : OnTcpContinuation(slot, p, f);
         }
-
-        // More from the initiator of a known contact?
-        ref Flow own = ref _flows.Find(p.Source, p.Destination, p.DestinationPort, IpProtocol.Tcp, out bool isOwn);
-        if (isOwn)
+        slot = answerFirst ? FindContinued(p) : FindAnswered(p);
+        if (slot >= 0)
         {
-            own.LastSeen = _now;
-            if (own.State is FlowState.Open or FlowState.Handshaken)
-            {
-                if (p.PayloadLength > 0)
-                {
-                    own.State = FlowState.Established;
-                }
-                else if ((f & (TcpFlags.Rst | TcpFlags.Fin)) != 0)
-                {
-                    Resolve(ref own, FlowState.Dropped);
-                }
-                else if (f == TcpFlags.Ack)
-                {
-                    own.State = FlowState.Handshaken;
-                }
-            }
-            else if (own.State == FlowState.Unsolicited && p.PayloadLength > 0)
-            {
-                own.State = FlowState.MidStream;
-            }
-            return;
+            return answerFirst ? OnTcpContinuation(slot, p, f) : OnTcpAnswer(slot, f);
         }
 
         if ((f & TcpFlags.Rst) != 0 || (f & TcpFlags.Syn) != 0)
         {
-            return; // a stray RST or unsolicited SYN-ACK (backscatter): nobody's probe
+            return false; // a stray RST or unsolicited SYN-ACK (backscatter): nobody's probe
         }
         // Nothing known either way: a probe (nmap -sA/-sW/-sM) if the answer is RST, else a
         // connection that began before we were watching. Judge when the answer comes.
-        ref Flow fresh = ref _flows.FindOrAdd(p.Source, p.Destination, p.DestinationPort, IpProtocol.Tcp, _now, out _);
+        ref Flow fresh = ref _flows.At(AddFlow(p.Source, p.Destination, p.DestinationPort, IpProtocol.Tcp, out _));
         fresh.State = kind != ProbeKind.None && p.PayloadLength == 0 ? FlowState.Unsolicited : FlowState.MidStream;
         fresh.Kind = kind;
+        return false;
     }
 
-    private void OnUdp(in Packet p)
+    private int FindAnswered(in Packet p) => _flows.Find(p.Destination, p.Source, p.SourcePort, IpProtocol.Tcp, _now);
+
+    private int FindContinued(in Packet p) => _flows.Find(p.Source, p.Destination, p.DestinationPort, IpProtocol.Tcp, _now);
+
+    /// <summary>A segment from the responder of a contact we saw opened.</summary>
+    private bool OnTcpAnswer(int slot, TcpFlags f)
+    {
+        ref Flow reply = ref _flows.At(slot);
+        if ((f & (TcpFlags.Syn | TcpFlags.Ack)) == (TcpFlags.Syn | TcpFlags.Ack))
+        {
+            if (reply.State == FlowState.Pending)
+            {
+                Resolve(slot, FlowState.Open);
+            }
+        }
+        else if ((f & TcpFlags.Rst) != 0)
+        {
+            if (reply.State == FlowState.Pending)
+            {
+                Resolve(slot, FlowState.Closed);
+            }
+            else if (reply.State == FlowState.Judged)
+            {
+                // Already counted as a failure; the RST only tells the evidence the port is closed.
+                reply.State = FlowState.Closed;
+                Source(_flows.Ends(slot).Initiator).Incident?.AddOutcome(FlowState.Closed);
+            }
+            else if (reply.State == FlowState.Unsolicited)
+            {
+                // The RST confirms the unsolicited ACK or FIN/ACK was a probe: count it now.
+                ref FlowEnds ends = ref _flows.Ends(slot);
+                FirstContact(ends.Initiator, ends.Responder, ends.Port, IpProtocol.Tcp, reply.Kind);
+                Resolve(slot, FlowState.Closed);
+            }
+        }
+        else if (reply.State == FlowState.Unsolicited)
+        {
+            reply.State = FlowState.MidStream;
+        }
+        return IsFinal(reply.State, IpProtocol.Tcp);
+    }
+
+    /// <summary>A further segment from the initiator of a known contact.</summary>
+    private bool OnTcpContinuation(int slot, in Packet p, TcpFlags f)
+    {
+        ref Flow own = ref _flows.At(slot);
+        if (own.State is FlowState.Open or FlowState.Handshaken)
+        {
+            if (p.PayloadLength > 0)
+            {
+                own.State = FlowState.Established;
+            }
+            else if ((f & (TcpFlags.Rst | TcpFlags.Fin)) != 0)
+            {
+                Resolve(slot, FlowState.Dropped);
+            }
+            else if (f == TcpFlags.Ack)
+            {
+                own.State = FlowState.Handshaken;
+            }
+        }
+        else if (own.State == FlowState.Unsolicited && p.PayloadLength > 0)
+        {
+            own.State = FlowState.MidStream;
+        }
+        return IsFinal(own.State, IpProtocol.Tcp);
+    }
+
+    private bool OnUdp(in Packet p)
     {
         if (IsGroupAddress(p.Destination))
         {
-            return;
+            return true;
         }
-        ref Flow reply = ref _flows.Find(p.Destination, p.Source, p.SourcePort, IpProtocol.Udp, out bool isReply);
-        if (isReply)
+        int replySlot = _flows.Find(p.Destination, p.Source, p.SourcePort, IpProtocol.Udp, _now);
+        if (replySlot >= 0)
         {
-            reply.LastSeen = _now;
-            if (reply.State == FlowState.Pending)
+            if (_flows.At(replySlot).State == FlowState.Pending)
             {
-                Resolve(ref reply, FlowState.Open);
+                Resolve(replySlot, FlowState.Open);
             }
-            return;
+            return IsFinal(_flows.At(replySlot).State, IpProtocol.Udp);
         }
         // Traceroute (Van Jacobson's UDP mode, the Linux and BSD default) probes ports 33434 and up
         // with TTLs of at most 30: a vertical scan in shape, a path measurement in fact.
         if (p.DestinationPort is >= 33434 and <= 33534 && p.Ttl <= 30)
         {
             Counters.Traceroute++;
-            return;
+            return false; // counted per probe
         }
-        NewContact(p.Source, p.Destination, p.DestinationPort, IpProtocol.Udp, ProbeKind.Udp, FlowState.Pending);
+        return NewContact(p.Source, p.Destination, p.DestinationPort, IpProtocol.Udp, ProbeKind.Udp, FlowState.Pending);
     }
 
-    private void OnIcmp(in Packet p)
+    private bool OnIcmp(in Packet p)
     {
         bool v6 = p.Protocol == IpProtocol.Ipv6Icmp;
         byte type = p.IcmpType;
@@ -298,11 +330,8 @@ public sealed class Detector
         };
         if (request != ProbeKind.None)
         {
-            if (!IsGroupAddress(p.Destination))
-            {
-                NewContact(p.Source, p.Destination, type, p.Protocol, request, FlowState.Pending);
-            }
-            return;
+            return IsGroupAddress(p.Destination)
+                || NewContact(p.Source, p.Destination, type, p.Protocol, request, FlowState.Pending);
         }
         int answered = (v6, type) switch
         {
@@ -314,29 +343,32 @@ public sealed class Detector
         };
         if (answered >= 0)
         {
-            ref Flow reply = ref _flows.Find(p.Destination, p.Source, (ushort)answered, p.Protocol, out bool found);
-            if (found && reply.State == FlowState.Pending)
+            int replySlot = _flows.Find(p.Destination, p.Source, (ushort)answered, p.Protocol, _now);
+            if (replySlot < 0)
             {
-                reply.LastSeen = _now;
-                Resolve(ref reply, FlowState.Open);
+                return false;
             }
-            return;
+            if (_flows.At(replySlot).State == FlowState.Pending)
+            {
+                Resolve(replySlot, FlowState.Open);
+            }
+            return IsFinal(_flows.At(replySlot).State, p.Protocol);
         }
         bool unreachable = v6 ? type == 1 : type == 3;
         if (unreachable && p.HasEmbedded)
         {
             // The error quotes the probe (RFC 792, RFC 4443 §3.1): match it to the contact it answers.
             ushort port = p.EmbeddedHasPorts ? p.EmbeddedDestinationPort : p.EmbeddedIcmpType;
-            ref Flow probe = ref _flows.Find(p.EmbeddedSource, p.EmbeddedDestination, port, p.EmbeddedProtocol, out bool found);
-            if (found && probe.State == FlowState.Pending)
+            int probeSlot = _flows.Find(p.EmbeddedSource, p.EmbeddedDestination, port, p.EmbeddedProtocol, _now);
+            if (probeSlot >= 0 && _flows.At(probeSlot).State == FlowState.Pending)
             {
-                probe.LastSeen = _now;
-                Resolve(ref probe, FlowState.Unreachable);
+                Resolve(probeSlot, FlowState.Unreachable);
             }
         }
+        return false;
     }
 
-    private void OnSctp(in Packet p)
+    private bool OnSctp(in Packet p)
     {
         // RFC 9260 §3.2: chunk types 1 INIT, 2 INIT ACK, 6 ABORT.
         switch (p.SctpChunkType)
@@ -346,14 +378,14 @@ public sealed class Detector
                 break;
             case 2:
             case 6:
-                ref Flow reply = ref _flows.Find(p.Destination, p.Source, p.SourcePort, IpProtocol.Sctp, out bool found);
-                if (found && reply.State == FlowState.Pending)
+                int replySlot = _flows.Find(p.Destination, p.Source, p.SourcePort, IpProtocol.Sctp, _now);
+                if (replySlot >= 0 && _flows.At(replySlot).State == FlowState.Pending)
                 {
-                    reply.LastSeen = _now;
-                    Resolve(ref reply, p.SctpChunkType == 2 ? FlowState.Open : FlowState.Closed);
+                    Resolve(replySlot, p.SctpChunkType == 2 ? FlowState.Open : FlowState.Closed);
                 }
                 break;
         }
+        return false;
     }
 
     private void OnOtherProtocol(in Packet p)
@@ -368,14 +400,16 @@ public sealed class Detector
         }
     }
 
-    /// <summary>A packet that opens a contact: counted once per (source, target, port, protocol).</summary>
-    private void NewContact(in NetAddress from, in NetAddress to, ushort port, byte protocol, ProbeKind kind, FlowState state)
+    /// <summary>
+    /// A packet that opens a contact: counted once per (source, target, port, protocol). Returns
+    /// whether the contact is already final (a repeat of a judged probe).
+    /// </summary>
+    private bool NewContact(in NetAddress from, in NetAddress to, ushort port, byte protocol, ProbeKind kind, FlowState state)
     {
-        ref Flow flow = ref _flows.FindOrAdd(from, to, port, protocol, _now, out bool added);
-        flow.LastSeen = _now;
+        ref Flow flow = ref _flows.At(AddFlow(from, to, port, protocol, out bool added));
         if (!added)
         {
-            return;
+            return IsFinal(flow.State, protocol);
         }
         flow.Kind = kind;
         flow.State = state;
@@ -388,6 +422,16 @@ public sealed class Detector
         {
             Judge(from, to, port, protocol);
         }
+        return false;
+    }
+
+    /// <summary>Finds or adds a contact, keeping the count of contacts that await an answer right when one is evicted.</summary>
+    private int AddFlow(in NetAddress from, in NetAddress to, ushort port, byte protocol, out bool added)
+    {
+        long evictedPending = _flows.EvictedPending;
+        int slot = _flows.FindOrAdd(from, to, port, protocol, _now, out added);
+        _pending -= (int)(_flows.EvictedPending - evictedPending);
+        return slot;
     }
 
     private void FirstContact(in NetAddress from, in NetAddress to, ushort port, byte protocol, ProbeKind kind)
@@ -412,15 +456,17 @@ public sealed class Detector
         }
     }
 
-    private void Resolve(ref Flow flow, FlowState outcome)
+    private void Resolve(int slot, FlowState outcome)
     {
+        ref Flow flow = ref _flows.At(slot);
+        ref FlowEnds ends = ref _flows.Ends(slot);
         FlowState previous = flow.State;
         if (previous == FlowState.Pending)
         {
             _pending--;
         }
         flow.State = outcome;
-        ref SourceState source = ref Source(flow.Initiator);
+        ref SourceState source = ref Source(ends.Initiator);
         source.Incident?.AddOutcome(outcome, previous);
         Rotate(ref source);
         switch (outcome)
@@ -435,13 +481,13 @@ public sealed class Detector
                 // so it counts towards the thresholds as a failure.
                 source.ShortOutcomes.Demote();
                 source.LongOutcomes.Demote();
-                Fail(ref source, flow.Responder, flow.Port, flow.Protocol);
+                Fail(ref source, ends.Responder, ends.Port, ends.Protocol);
                 break;
             default:
                 source.ShortOutcomes.Failures++;
                 source.LongOutcomes.Failures++;
                 Walk(ref source, success: false);
-                Fail(ref source, flow.Responder, flow.Port, flow.Protocol);
+                Fail(ref source, ends.Responder, ends.Port, ends.Protocol);
                 break;
         }
     }
@@ -570,19 +616,20 @@ public sealed class Detector
     /// </summary>
     private void Seed(Incident incident)
     {
-        Span<Flow> flows = _flows.Entries;
-        for (int i = 0; i < flows.Length; i++)
+        uint recent = FlowTable.Seconds(_now - _idle);
+        for (int i = 0; i < _flows.Capacity; i++)
         {
-            ref Flow f = ref flows[i];
-            if (f.Kind == ProbeKind.None || f.State is FlowState.Empty or FlowState.Unsolicited or FlowState.MidStream or FlowState.Traceroute)
+            ref Flow f = ref _flows.At(i);
+            if (f.Tag == 0 || f.Kind == ProbeKind.None || f.State is FlowState.Unsolicited or FlowState.MidStream or FlowState.Traceroute)
             {
                 continue;
             }
-            if (_now - f.LastSeen >= _idle || f.Initiator.MaskV6(_options.Ipv6Prefix) != incident.Source)
+            ref FlowEnds ends = ref _flows.Ends(i);
+            if (f.LastSeen < recent || ends.Initiator.MaskV6(_options.Ipv6Prefix) != incident.Source)
             {
                 continue;
             }
-            incident.AddContact(f.Responder, f.Port, f.Protocol, f.Kind, f.Created);
+            incident.AddContact(ends.Responder, ends.Port, ends.Protocol, f.Kind, ends.Created);
             incident.AddOutcome(f.State);
         }
         incident.Touch(_now);
@@ -593,13 +640,11 @@ public sealed class Detector
         _lastSweep = _now;
         if (_pending > 0)
         {
-            Span<Flow> flows = _flows.Entries;
-            for (int i = 0; i < flows.Length && _pending > 0; i++)
+            for (int i = 0; i < _flows.Capacity && _pending > 0; i++)
             {
-                ref Flow f = ref flows[i];
-                if (f.State == FlowState.Pending && (expireAll || _now - f.Created >= _outcomeTimeout))
+                if (_flows.At(i).State == FlowState.Pending && (expireAll || _now - _flows.Ends(i).Created >= _outcomeTimeout))
                 {
-                    Resolve(ref f, FlowState.Silent);
+                    Resolve(i, FlowState.Silent);
                 }
             }
         }
