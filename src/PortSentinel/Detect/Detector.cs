@@ -196,20 +196,16 @@ public sealed class Detector
             return NewContact(p.Source, p.Destination, p.DestinationPort, IpProtocol.Tcp, kind, FlowState.Judged);
         }
 
-        // A segment answers a contact it opened's responder, or continues one its sender opened.
-        // SYN-ACKs and RSTs are mostly answers; otherwise the side with the higher port is mostly
-        // the initiator (clients send from ephemeral ports), so that side is looked up first: on
-        // the bench capture this saves a flow-table miss on most handshake and first-data segments.
-        bool answerFirst = (f & (TcpFlags.Syn | TcpFlags.Rst)) != 0 || p.SourcePort < p.DestinationPort;
-        int slot = answerFirst ? FindAnswered(p) : FindContinued(p);
+        // An answer from the responder of a contact we saw opened, or more from its initiator?
+        int slot = _flows.Find(p.Destination, p.Source, p.SourcePort, IpProtocol.Tcp, _now);
         if (slot >= 0)
         {
-            return answerFirst ? OnTcpAnswer(slot, f) : OnTcpContinuation(slot, p, f);
+            return OnTcpAnswer(slot, f);
         }
-        slot = answerFirst ? FindContinued(p) : FindAnswered(p);
+        slot = _flows.Find(p.Source, p.Destination, p.DestinationPort, IpProtocol.Tcp, _now);
         if (slot >= 0)
         {
-            return answerFirst ? OnTcpContinuation(slot, p, f) : OnTcpAnswer(slot, f);
+            return OnTcpContinuation(slot, p, f);
         }
 
         if ((f & TcpFlags.Rst) != 0 || (f & TcpFlags.Syn) != 0)
@@ -223,10 +219,6 @@ public sealed class Detector
         fresh.Kind = kind;
         return false;
     }
-
-    private int FindAnswered(in Packet p) => _flows.Find(p.Destination, p.Source, p.SourcePort, IpProtocol.Tcp, _now);
-
-    private int FindContinued(in Packet p) => _flows.Find(p.Source, p.Destination, p.DestinationPort, IpProtocol.Tcp, _now);
 
     /// <summary>A segment from the responder of a contact we saw opened.</summary>
     private bool OnTcpAnswer(int slot, TcpFlags f)
