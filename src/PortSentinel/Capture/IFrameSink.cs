@@ -10,4 +10,12 @@ public interface IFrameSink
     /// <param name="timestamp">Capture time, microseconds since the Unix epoch.</param>
     /// <param name="wireLength">The frame's length on the wire; <paramref name="frame"/> may be shorter (snaplen).</param>
     void OnFrame(long timestamp, int wireLength, ReadOnlySpan<byte> frame);
+
+    /// <summary>
+    /// The source delivered a batch (one pcap_dispatch call) and may wait before the next one: a
+    /// sink that holds frames back must finish them now.
+    /// </summary>
+    void OnBatchEnd()
+    {
+    }
 }

@@ -78,6 +78,10 @@ public sealed unsafe class PcapFile : IDisposable
             while (true)
             {
                 int n = LibPcap.pcap_dispatch(_handle, -1, &OnPacket, GCHandle.ToIntPtr(gc));
+                if (state.Failure is null)
+                {
+                    sink.OnBatchEnd();
+                }
                 if (state.Failure is not null)
                 {
                     ExceptionDispatchInfo.Capture(state.Failure).Throw();

@@ -105,7 +105,28 @@ public sealed class Detector
     public int ActiveDetections => _activeList.Count;
 
     /// <summary>Feeds one decoded packet (of either direction).</summary>
-    public void Process(in Packet packet)
+    public void Process(in Packet packet) => Process(packet, Prepare(packet));
+
+    /// <summary>
+    /// Starts bringing in the memory that <see cref="Process(in Packet, ulong)"/> will read for
+    /// this packet, and returns the token to pass it. Called a packet ahead, it hides that latency
+    /// behind the decoding of the next packet (see <see cref="CaptureProcessor"/>).
+    /// </summary>
+    internal ulong Prepare(in Packet packet)
+    {
+        if (!packet.HasTransport)
+        {
+            return 0;
+        }
+        ulong fingerprint = SettledCache.Fingerprint(packet);
+        if (fingerprint != 0)
+        {
+            _settled.Prefetch(fingerprint);
+        }
+        return fingerprint;
+    }
+
+    internal void Process(in Packet packet, ulong fingerprint)
     {
         Counters.Packets++;
         if (packet.IpVersion == 0)
@@ -128,7 +149,6 @@ public sealed class Detector
             }
             return;
         }
-        ulong fingerprint = SettledCache.Fingerprint(packet);
         if (fingerprint != 0 && _settled.Contains(fingerprint))
         {
             return;

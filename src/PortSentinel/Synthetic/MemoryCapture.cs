@@ -55,6 +55,7 @@ public sealed class MemoryCapture
             int start = offsets[i];
             sink.OnFrame(timestamps[i] + timeOffset, wire[i], new ReadOnlySpan<byte>(data, start, offsets[i + 1] - start));
         }
+        sink.OnBatchEnd();
     }
 
     /// <summary>A copy of frames [<paramref name="start"/>, <paramref name="start"/> + <paramref name="count"/>).</summary>

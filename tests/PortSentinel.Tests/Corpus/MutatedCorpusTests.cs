@@ -44,6 +44,7 @@ public class MutatedCorpusTests
                 last = $"{processor.LinkType} wire={wireLength} {Convert.ToHexString(buffer, 0, length)}";
                 processor.OnFrame(timestamp += random.Next(0, 2000), wireLength, buffer.AsSpan(0, length));
             }
+            processor.OnBatchEnd();
             detector.Flush();
         }
         catch (Exception e)
