@@ -31,7 +31,7 @@ public enum ScanKinds : uint
 
 public static class ScanKindNames
 {
-    private static readonly (ScanKinds Kind, string Name)[] s_names =
+    private static readonly (ScanKinds Kind, string Name)[] _names =
     [
         (ScanKinds.TcpSyn, "tcp-syn"),
         (ScanKinds.TcpConnect, "tcp-connect"),
@@ -58,7 +58,7 @@ public static class ScanKindNames
     public static string[] Names(ScanKinds kinds)
     {
         var result = new List<string>();
-        foreach (var (kind, name) in s_names)
+        foreach (var (kind, name) in _names)
         {
             if ((kinds & kind) != 0)
             {
@@ -70,7 +70,7 @@ public static class ScanKindNames
 
     public static bool TryParse(string name, out ScanKinds kind)
     {
-        foreach (var (k, n) in s_names)
+        foreach (var (k, n) in _names)
         {
             if (n == name)
             {
@@ -82,5 +82,5 @@ public static class ScanKindNames
         return false;
     }
 
-    public static IEnumerable<string> All => s_names.Select(n => n.Name);
+    public static IEnumerable<string> All => _names.Select(n => n.Name);
 }

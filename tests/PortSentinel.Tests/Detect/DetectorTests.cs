@@ -6,8 +6,8 @@ namespace PortSentinel.Tests.Detect;
 
 public class DetectorTests
 {
-    private static readonly NetAddress Scanner = A("192.0.2.1");
-    private static readonly NetAddress Target = A("192.0.2.2");
+    private static readonly NetAddress _scanner = A("192.0.2.1");
+    private static readonly NetAddress _target = A("192.0.2.2");
 
     private static string[] Kinds(Detection d) => ScanKindNames.Names(d.Kinds);
 
@@ -17,14 +17,14 @@ public class DetectorTests
         var h = new DetectorHarness();
         for (ushort port = 1; port <= 200; port++)
         {
-            h.SynToClosed(Scanner, Target, port);
+            h.SynToClosed(_scanner, _target, port);
         }
         Detection d = Assert.Single(h.Finish());
-        Assert.Equal(Scanner, d.Source);
+        Assert.Equal(_scanner, d.Source);
         Assert.Equal(["tcp-syn", "vertical"], Kinds(d));
         Assert.Equal(200, d.Ports);
         Assert.Equal(200, d.Probes);
-        Assert.Equal([Target], d.Targets);
+        Assert.Equal([_target], d.Targets);
         Assert.Equal("tcp 1-200", d.PortRanges);
         Assert.Equal(200, d.Outcomes.Closed);
         Assert.Equal("trw", d.Trigger);
@@ -38,10 +38,10 @@ public class DetectorTests
         var h = new DetectorHarness();
         for (ushort port = 1; port <= 3; port++)
         {
-            h.SynToClosed(Scanner, Target, port);
+            h.SynToClosed(_scanner, _target, port);
         }
         Assert.Empty(h.Raised);
-        h.SynToClosed(Scanner, Target, 4);
+        h.SynToClosed(_scanner, _target, 4);
         Detection d = Assert.Single(h.Raised);
         Assert.Equal("trw", d.Trigger);
         Assert.False(d.Final);
@@ -91,7 +91,7 @@ public class DetectorTests
         var h = new DetectorHarness();
         for (int i = 0; i < 50; i++)
         {
-            h.SynToClosed(Scanner, Target, 8081, (ushort)(41000 + i));
+            h.SynToClosed(_scanner, _target, 8081, (ushort)(41000 + i));
             h.Advance(Second);
         }
         Assert.Empty(h.Finish());
@@ -109,7 +109,7 @@ public class DetectorTests
         var h = new DetectorHarness();
         for (ushort port = 1; port <= 30; port++)
         {
-            h.Feed(Tcp(Scanner, 40000, Target, port, flags));
+            h.Feed(Tcp(_scanner, 40000, _target, port, flags));
             h.Advance(Ms);
         }
         Detection d = Assert.Single(h.Finish());
@@ -125,9 +125,9 @@ public class DetectorTests
         var h = new DetectorHarness();
         for (ushort port = 1; port <= 30; port++)
         {
-            h.Feed(Tcp(Scanner, 40000, Target, port, flags));
+            h.Feed(Tcp(_scanner, 40000, _target, port, flags));
             h.Advance(100);
-            h.Feed(Tcp(Target, port, Scanner, 40000, TcpFlags.Rst));
+            h.Feed(Tcp(_target, port, _scanner, 40000, TcpFlags.Rst));
             h.Advance(Ms);
         }
         Detection d = Assert.Single(h.Finish());
@@ -161,10 +161,10 @@ public class DetectorTests
         for (ushort port = 1; port <= 12; port++)
         {
             ushort sport = (ushort)(50000 + port);
-            h.Feed(Tcp(Scanner, sport, Target, port, TcpFlags.Syn, options: stack));
-            h.Feed(Tcp(Target, port, Scanner, sport, TcpFlags.Syn | TcpFlags.Ack, options: stack));
-            h.Feed(Tcp(Scanner, sport, Target, port, TcpFlags.Ack));
-            h.Feed(Tcp(Scanner, sport, Target, port, TcpFlags.Rst | TcpFlags.Ack));
+            h.Feed(Tcp(_scanner, sport, _target, port, TcpFlags.Syn, options: stack));
+            h.Feed(Tcp(_target, port, _scanner, sport, TcpFlags.Syn | TcpFlags.Ack, options: stack));
+            h.Feed(Tcp(_scanner, sport, _target, port, TcpFlags.Ack));
+            h.Feed(Tcp(_scanner, sport, _target, port, TcpFlags.Rst | TcpFlags.Ack));
             h.Advance(Ms);
         }
         Detection d = Assert.Single(h.Finish());
@@ -176,7 +176,7 @@ public class DetectorTests
     [Fact]
     public void Udp_scan_answered_by_port_unreachables_is_a_vertical_udp_scan_v4_and_v6()
     {
-        foreach (var (scanner, target) in new[] { (Scanner, Target), (A("2001:db8::1"), A("2001:db8::2")) })
+        foreach (var (scanner, target) in new[] { (_scanner, _target), (A("2001:db8::1"), A("2001:db8::2")) })
         {
             var h = new DetectorHarness();
             for (ushort port = 1; port <= 40; port++)
@@ -215,9 +215,9 @@ public class DetectorTests
         var h = new DetectorHarness();
         for (int i = 0; i < 48; i++)
         {
-            var probe = Udp(Scanner, 45000, Target, (ushort)(33434 + i), ttl: (byte)((i / 3) + 1));
+            var probe = Udp(_scanner, 45000, _target, (ushort)(33434 + i), ttl: (byte)((i / 3) + 1));
             h.Feed(probe);
-            h.Feed(PortUnreachable(Target, Scanner, 45000, (ushort)(33434 + i)));
+            h.Feed(PortUnreachable(_target, _scanner, 45000, (ushort)(33434 + i)));
         }
         Assert.Empty(h.Finish());
         Assert.Equal(48, h.Detector.Counters.Traceroute);
@@ -230,16 +230,16 @@ public class DetectorTests
         for (int host = 1; host <= 30; host++)
         {
             var target = A($"198.51.100.{host}");
-            h.Feed(Icmp(Scanner, target, 8));
+            h.Feed(Icmp(_scanner, target, 8));
             if (host <= 12)
             {
-                h.Feed(Icmp(target, Scanner, 0));
+                h.Feed(Icmp(target, _scanner, 0));
             }
             h.Advance(10 * Ms);
         }
         Assert.Empty(h.Raised);
         h.Advance(4 * Second);
-        h.Feed(Icmp(Scanner, A("203.0.113.99"), 8)); // any later packet moves packet time on
+        h.Feed(Icmp(_scanner, A("203.0.113.99"), 8)); // any later packet moves packet time on
         Assert.Single(h.Raised);
         Detection d = Assert.Single(h.Finish());
         Assert.Equal(["icmp-sweep", "horizontal"], Kinds(d));
@@ -254,11 +254,11 @@ public class DetectorTests
         for (int host = 1; host <= 30; host++)
         {
             var target = A($"198.51.100.{host}");
-            h.Feed(Tcp(Scanner, 40000, target, 80, TcpFlags.Syn));
+            h.Feed(Tcp(_scanner, 40000, target, 80, TcpFlags.Syn));
             if (host <= 12)
             {
-                h.Feed(Tcp(target, 80, Scanner, 40000, TcpFlags.Syn | TcpFlags.Ack));
-                h.Feed(Tcp(Scanner, 40000, target, 80, TcpFlags.Rst));
+                h.Feed(Tcp(target, 80, _scanner, 40000, TcpFlags.Syn | TcpFlags.Ack));
+                h.Feed(Tcp(_scanner, 40000, target, 80, TcpFlags.Rst));
             }
         }
         Detection d = Assert.Single(h.Finish());
@@ -275,7 +275,7 @@ public class DetectorTests
             {
                 continue;
             }
-            h.Feed(Protocol(Scanner, Target, (byte)protocol));
+            h.Feed(Protocol(_scanner, _target, (byte)protocol));
             h.Advance(Ms);
         }
         Detection d = Assert.Single(h.Finish());
@@ -289,8 +289,8 @@ public class DetectorTests
         var h = new DetectorHarness();
         for (int i = 0; i < 10_000; i++)
         {
-            h.Feed(Protocol(Scanner, Target, 50));
-            h.Feed(Protocol(Target, Scanner, 47));
+            h.Feed(Protocol(_scanner, _target, 50));
+            h.Feed(Protocol(_target, _scanner, 47));
             h.Advance(Ms);
         }
         Assert.Empty(h.Finish());
@@ -302,7 +302,7 @@ public class DetectorTests
         var h = new DetectorHarness(new DetectorOptions { TrwAlpha = 1e-9 }); // keep TRW out of it
         for (ushort port = 1; port <= 15; port++)
         {
-            h.SynToClosed(Scanner, Target, port);
+            h.SynToClosed(_scanner, _target, port);
             h.Advance(10 * Second);
         }
         Detection d = Assert.Single(h.Finish());
@@ -317,7 +317,7 @@ public class DetectorTests
         var h = new DetectorHarness(new DetectorOptions { TrwAlpha = 1e-9 });
         for (ushort port = 1; port <= 100; port++)
         {
-            h.SynToClosed(Scanner, Target, port);
+            h.SynToClosed(_scanner, _target, port);
         }
         Detection d = Assert.Single(h.Finish());
         Assert.DoesNotContain("slow", Kinds(d));
@@ -328,12 +328,12 @@ public class DetectorTests
     public void Decoys_probing_the_same_ports_together_are_each_a_distributed_scan()
     {
         var h = new DetectorHarness();
-        NetAddress[] sources = [A("203.0.113.7"), A("203.0.113.9"), Scanner];
+        NetAddress[] sources = [A("203.0.113.7"), A("203.0.113.9"), _scanner];
         for (ushort port = 1; port <= 100; port++)
         {
             foreach (NetAddress source in sources)
             {
-                h.SynToClosed(source, Target, port);
+                h.SynToClosed(source, _target, port);
             }
         }
         var detections = h.Finish();
@@ -347,9 +347,9 @@ public class DetectorTests
         var h = new DetectorHarness();
         for (ushort port = 1; port <= 100; port++)
         {
-            h.SynToClosed(A("203.0.113.7"), Target, port);
+            h.SynToClosed(A("203.0.113.7"), _target, port);
             h.SynToClosed(A("203.0.113.9"), A("192.0.2.3"), port);
-            h.SynToClosed(Scanner, A("192.0.2.4"), port);
+            h.SynToClosed(_scanner, A("192.0.2.4"), port);
         }
         Assert.All(h.Finish(), d => Assert.DoesNotContain("distributed", Kinds(d)));
     }
@@ -358,12 +358,12 @@ public class DetectorTests
     public void A_single_probe_to_a_tripwire_port_fires_at_once()
     {
         var h = new DetectorHarness(new DetectorOptions { TripwireTcpPorts = [31337], TripwireUdpPorts = [1524] });
-        h.Feed(Tcp(Scanner, 40000, Target, 31337, TcpFlags.Syn));
+        h.Feed(Tcp(_scanner, 40000, _target, 31337, TcpFlags.Syn));
         Detection d = Assert.Single(h.Raised);
         Assert.Equal("tripwire", d.Trigger);
         Assert.Contains("tripwire", Kinds(d));
         Assert.Equal(1.0, d.Confidence);
-        h.Feed(Udp(A("198.51.100.4"), 5000, Target, 1524));
+        h.Feed(Udp(A("198.51.100.4"), 5000, _target, 1524));
         Assert.Equal(2, h.Raised.Count);
     }
 
@@ -388,7 +388,7 @@ public class DetectorTests
         var h = new DetectorHarness(new DetectorOptions { IdleSeconds = 120 });
         for (ushort port = 1; port <= 20; port++)
         {
-            h.SynToClosed(Scanner, Target, port);
+            h.SynToClosed(_scanner, _target, port);
         }
         h.Advance(121 * Second);
         h.Feed(Tcp(A("198.51.100.1"), 1, A("198.51.100.2"), 2, TcpFlags.Ack | TcpFlags.Psh, payload: 10));
@@ -396,7 +396,7 @@ public class DetectorTests
         Assert.True(first.Final);
         for (ushort port = 1000; port <= 1020; port++)
         {
-            h.SynToClosed(Scanner, Target, port);
+            h.SynToClosed(_scanner, _target, port);
         }
         var all = h.Finish();
         Assert.Equal(2, all.Count);
@@ -411,7 +411,7 @@ public class DetectorTests
             var h = new DetectorHarness();
             for (ushort port = 1; port <= 60; port++)
             {
-                h.SynToClosed(Scanner, Target, port);
+                h.SynToClosed(_scanner, _target, port);
                 h.Feed(Udp(A("203.0.113.5"), 999, A($"198.51.100.{port}"), 161));
                 h.Advance(50 * Ms);
             }
@@ -427,23 +427,23 @@ public class DetectorTests
         for (ushort port = 1; port <= 20; port++)
         {
             ushort sport = (ushort)(40000 + port);
-            h.Feed(Tcp(Scanner, sport, Target, port, TcpFlags.Syn));
+            h.Feed(Tcp(_scanner, sport, _target, port, TcpFlags.Syn));
             if (port <= 3)
             {
                 // Open: SYN-ACK, then the prober's kernel resets the half-open connection.
-                h.Feed(Tcp(Target, port, Scanner, sport, TcpFlags.Syn | TcpFlags.Ack));
-                h.Feed(Tcp(Scanner, sport, Target, port, TcpFlags.Rst));
+                h.Feed(Tcp(_target, port, _scanner, sport, TcpFlags.Syn | TcpFlags.Ack));
+                h.Feed(Tcp(_scanner, sport, _target, port, TcpFlags.Rst));
             }
             else if (port <= 18)
             {
-                h.Feed(Tcp(Target, port, Scanner, sport, TcpFlags.Rst | TcpFlags.Ack));
+                h.Feed(Tcp(_target, port, _scanner, sport, TcpFlags.Rst | TcpFlags.Ack));
             }
             h.Advance(Ms);
         }
         for (ushort port = 100; port <= 104; port++)
         {
-            h.Feed(Tcp(Scanner, 40000, Target, port, TcpFlags.Fin));
-            h.Feed(Tcp(Target, port, Scanner, 40000, TcpFlags.Rst | TcpFlags.Ack));
+            h.Feed(Tcp(_scanner, 40000, _target, port, TcpFlags.Fin));
+            h.Feed(Tcp(_target, port, _scanner, 40000, TcpFlags.Rst | TcpFlags.Ack));
         }
         Detection d = Assert.Single(h.Finish());
         Assert.Equal(new DetectionOutcomes(Open: 0, Closed: 15 + 5, Unreachable: 0, Unanswered: 2, Dropped: 3), d.Outcomes);
