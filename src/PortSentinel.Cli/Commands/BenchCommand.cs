@@ -43,6 +43,8 @@ public static class BenchCommand
           ratio        full / bare packets per second; the goal is >= 0.70
           allocated    managed bytes allocated per packet on the capture thread in a full run
                        (should be ~0: only recognising a scan allocates)
+          settled      the share of packets whose 5-tuple's contact was already final, which
+                       skip the detector's tables
           malformed    frames the decoder rejected (0 for a generated capture)
           detections   each planted scanner with the kinds found, and any other source detected
 
@@ -189,6 +191,7 @@ public static class BenchCommand
             Full = full,
             AllocatedBytes = full.Max(r => r.AllocatedBytes),
             Malformed = last!.Malformed,
+            SettledShare = last.SettledShare,
             MalformedByReason = last.MalformedByReason,
             Detections = last.Detections,
         };
@@ -229,6 +232,7 @@ public static class BenchCommand
         detector.Flush();
         return new FullRun(
             new RunResult(packets, clock.Elapsed, allocated),
+            packets > 0 ? (double)detector.Counters.SettledSkips / packets : 0,
             processor.Decoded.Malformed,
             processor.Decoded.MalformedByReason(),
             sink.Detections);
@@ -255,6 +259,7 @@ public static class BenchCommand
         o.WriteLine($"decode+detect {"",12}  {r.AddedNanosecondsPerPacket,10:0.0}");
         o.WriteLine($"ratio         {r.Ratio,12:0.00}  full / bare, goal >= {RatioGoal:0.00}: {(r.Ratio >= RatioGoal ? "met" : "NOT MET")}");
         o.WriteLine($"allocated     {r.AllocatedBytesPerPacket,12:0.000}  B/packet ({r.AllocatedBytes:N0} B during a full run)");
+        o.WriteLine($"settled       {r.SettledShare,12:P1}  of packets skipped the detector's tables (their 5-tuple's contact was final)");
         o.WriteLine($"malformed     {r.Malformed,12:N0}{(r.Malformed > 0 ? "  " + string.Join(", ", r.MalformedByReason.Select(kv => $"{kv.Key} {kv.Value}")) : "")}");
         o.WriteLine($"detections    {r.Detections.Count,12:N0}  ({r.Expected.Count} scans planted{(c.Generated is null ? ", assuming the file was written by bench" : "")})");
         o.WriteLine();
@@ -327,6 +332,7 @@ public static class BenchCommand
         json.WriteNumber("ratioGoal", RatioGoal);
         json.WriteNumber("allocatedBytes", r.AllocatedBytes);
         json.WriteNumber("allocatedBytesPerPacket", Math.Round(r.AllocatedBytesPerPacket, 4));
+        json.WriteNumber("settledShare", Math.Round(r.SettledShare, 4));
         json.WriteNumber("malformed", r.Malformed);
         json.WriteStartObject("malformedByReason");
         foreach (var (reason, count) in r.MalformedByReason)
@@ -406,7 +412,7 @@ public static class BenchCommand
         public void Closed(Detection detection) => Detections.Add(detection);
     }
 
-    private sealed record FullRun(RunResult Result, long Malformed, IReadOnlyDictionary<string, long> MalformedByReason, IReadOnlyList<Detection> Detections);
+    private sealed record FullRun(RunResult Result, double SettledShare, long Malformed, IReadOnlyDictionary<string, long> MalformedByReason, IReadOnlyList<Detection> Detections);
 }
 
 /// <summary>The options of <c>portsentinel bench</c>.</summary>
@@ -467,6 +473,9 @@ public sealed record BenchReport
     public required long AllocatedBytes { get; init; }
 
     public required long Malformed { get; init; }
+
+    /// <summary>The share of packets the detector's settled cache let skip its tables.</summary>
+    public required double SettledShare { get; init; }
 
     public required IReadOnlyDictionary<string, long> MalformedByReason { get; init; }
 

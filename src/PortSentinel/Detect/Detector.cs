@@ -10,6 +10,9 @@ public sealed class DetectorCounters
     /// <summary>First contacts: new (source, target, port or ICMP type, protocol) probes.</summary>
     public long FirstContacts { get; internal set; }
 
+    /// <summary>Packets whose 5-tuple's contact was already final, which skipped the tables (<see cref="SettledCache"/>).</summary>
+    public long SettledSkips { get; internal set; }
+
     /// <summary>UDP traceroute probes recognised and left out of detection.</summary>
     public long Traceroute { get; internal set; }
 
@@ -151,6 +154,7 @@ public sealed class Detector
         }
         if (fingerprint != 0 && _settled.Contains(fingerprint))
         {
+            Counters.SettledSkips++;
             return;
         }
         bool settled = packet.Protocol switch
@@ -167,8 +171,6 @@ public sealed class Detector
         }
     }
 
-    /// <summary>Packets of settled 5-tuples that skipped the tables (see <see cref="SettledCache"/>).</summary>
-    public long SettledHits => _settled.Hits;
 
     /// <summary>
     /// The input has ended: probes still waiting count as unanswered, and every open detection is
@@ -632,7 +634,7 @@ public sealed class Detector
         for (int i = 0; i < _flows.Capacity; i++)
         {
             ref Flow f = ref _flows.At(i);
-            if (f.Tag == 0 || f.Kind == ProbeKind.None || f.State is FlowState.Unsolicited or FlowState.MidStream or FlowState.Traceroute)
+            if (f.Tag == 0 || f.Kind == ProbeKind.None || f.State is FlowState.Unsolicited or FlowState.MidStream)
             {
                 continue;
             }

@@ -42,8 +42,6 @@ internal enum FlowState : byte
     /// <summary>A probe that needs no answer to judge (FIN, XMAS, NULL, other illegal flags).</summary>
     Judged,
 
-    /// <summary>A traceroute probe: ignored.</summary>
-    Traceroute,
 }
 
 /// <summary>

@@ -34,10 +34,6 @@ internal static class ProbeKinds
     public static bool IsStealth(this ProbeKind kind) =>
         kind is ProbeKind.TcpFin or ProbeKind.TcpXmas or ProbeKind.TcpNull or ProbeKind.TcpOther;
 
-    public static bool IsTcp(this ProbeKind kind) => kind is >= ProbeKind.TcpSyn and <= ProbeKind.TcpOther;
-
-    public static bool IsIcmp(this ProbeKind kind) => kind is >= ProbeKind.IcmpEcho and <= ProbeKind.IcmpMask;
-
     /// <summary>
     /// The kind of a TCP segment that opens no known connection, or <see cref="ProbeKind.None"/>
     /// for segments that belong to a connection (ACK-bearing ones are judged later by the answer).

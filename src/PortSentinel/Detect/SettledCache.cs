@@ -19,9 +19,6 @@ internal sealed class SettledCache
 
     private readonly ulong[] _fingerprints = new ulong[Size];
 
-    /// <summary>Packets that the cache let through without a table lookup.</summary>
-    public long Hits { get; private set; }
-
     /// <summary>The fingerprint of a packet's 5-tuple, the same in both directions; 0 for packets that must always be examined.</summary>
     public static ulong Fingerprint(in Packet p)
     {
@@ -63,15 +60,7 @@ internal sealed class SettledCache
         _ => -1,
     };
 
-    public bool Contains(ulong fingerprint)
-    {
-        if (_fingerprints[fingerprint & (Size - 1)] == fingerprint)
-        {
-            Hits++;
-            return true;
-        }
-        return false;
-    }
+    public bool Contains(ulong fingerprint) => _fingerprints[fingerprint & (Size - 1)] == fingerprint;
 
     public void Add(ulong fingerprint) => _fingerprints[fingerprint & (Size - 1)] = fingerprint;
 
