@@ -171,7 +171,6 @@ public sealed class Detector
         }
     }
 
-
     /// <summary>
     /// The input has ended: probes still waiting count as unanswered, and every open detection is
     /// closed and reported.
