@@ -1,5 +1,3 @@
-using System.Runtime.CompilerServices;
-using System.Runtime.ExceptionServices;
 using System.Runtime.InteropServices;
 using PortSentinel.Capture.Native;
 using PortSentinel.Decode;
@@ -70,69 +68,8 @@ public sealed unsafe class PcapFile : IDisposable
     public long ReadAll(IFrameSink sink)
     {
         ArgumentNullException.ThrowIfNull(sink);
-        var state = new DispatchState(sink, _handle);
-        GCHandle gc = GCHandle.Alloc(state);
-        try
-        {
-            long total = 0;
-            while (true)
-            {
-                int n = LibPcap.pcap_dispatch(_handle, -1, &OnPacket, GCHandle.ToIntPtr(gc));
-                if (state.Failure is null)
-                {
-                    sink.OnBatchEnd();
-                }
-                if (state.Failure is not null)
-                {
-                    ExceptionDispatchInfo.Capture(state.Failure).Throw();
-                }
-                if (n == 0)
-                {
-                    return total;
-                }
-                if (n < 0)
-                {
-                    string reason = Marshal.PtrToStringUTF8(LibPcap.pcap_geterr(_handle)) ?? "unknown error";
-                    throw new CaptureException($"{Path}: read failed after {total} packets: {reason}");
-                }
-                total += n;
-            }
-        }
-        finally
-        {
-            gc.Free();
-        }
+        return PcapDispatch.Run(_handle, sink, live: false, Path);
     }
 
     public void Dispose() => _handle.Dispose();
-
-    // An exception must not unwind through libpcap's C frames: it is parked here, the loop is broken,
-    // and ReadAll rethrows it on the managed side.
-    private sealed class DispatchState(IFrameSink sink, PcapHandle handle)
-    {
-        public IFrameSink Sink { get; } = sink;
-
-        public PcapHandle Handle { get; } = handle;
-
-        public Exception? Failure { get; set; }
-    }
-
-    [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
-    private static void OnPacket(nint user, LibPcap.PacketHeader* header, byte* bytes)
-    {
-        var state = (DispatchState)GCHandle.FromIntPtr(user).Target!;
-        try
-        {
-            long timestamp = (header->Seconds * 1_000_000L) + header->Microseconds;
-            // libpcap guarantees caplen bytes at `bytes` for the duration of the callback.
-            state.Sink.OnFrame(timestamp, (int)header->WireLength, new ReadOnlySpan<byte>(bytes, (int)header->CapturedLength));
-        }
-#pragma warning disable CA1031 // Any exception is carried across the native frames and rethrown.
-        catch (Exception e)
-#pragma warning restore CA1031
-        {
-            state.Failure = e;
-            LibPcap.pcap_breakloop(state.Handle);
-        }
-    }
 }
