@@ -6,7 +6,7 @@
 set -euo pipefail
 
 runtime=(libpcap0.8)
-test=()
+test=(nmap iproute2)
 corpus=(nmap tcpdump iproute2 dnsutils traceroute python3 curl iputils-ping wireshark-common)
 
 wanted=("${runtime[@]}")

@@ -55,6 +55,63 @@ internal static unsafe partial class LibPcap
     [LibraryImport(Library, EntryPoint = "pcap_geterr")]
     public static partial nint pcap_geterr(PcapHandle handle);
 
+    /// <summary>PCAP_NETMASK_UNKNOWN: the filter needs no netmask (no "ip broadcast" primitives).</summary>
+    public const uint NetmaskUnknown = 0xFFFF_FFFF;
+
+    /// <summary>struct pcap_stat (Linux): packets received, dropped by the kernel, dropped by the interface.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    public struct Statistics
+    {
+        public uint Received;
+        public uint Dropped;
+        public uint InterfaceDropped;
+    }
+
+    /// <summary>struct bpf_program: a compiled filter, freed with pcap_freecode.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    public struct BpfProgram
+    {
+        public uint Length;
+        public nint Instructions;
+    }
+
+    [LibraryImport(Library, EntryPoint = "pcap_create", StringMarshalling = StringMarshalling.Utf8)]
+    public static partial PcapHandle pcap_create(string device, byte* errbuf);
+
+    [LibraryImport(Library, EntryPoint = "pcap_set_snaplen")]
+    public static partial int pcap_set_snaplen(PcapHandle handle, int snaplen);
+
+    [LibraryImport(Library, EntryPoint = "pcap_set_promisc")]
+    public static partial int pcap_set_promisc(PcapHandle handle, int promisc);
+
+    [LibraryImport(Library, EntryPoint = "pcap_set_timeout")]
+    public static partial int pcap_set_timeout(PcapHandle handle, int milliseconds);
+
+    [LibraryImport(Library, EntryPoint = "pcap_set_immediate_mode")]
+    public static partial int pcap_set_immediate_mode(PcapHandle handle, int immediate);
+
+    [LibraryImport(Library, EntryPoint = "pcap_set_buffer_size")]
+    public static partial int pcap_set_buffer_size(PcapHandle handle, int bytes);
+
+    /// <summary>0 on success, a positive PCAP_WARNING_* or a negative PCAP_ERROR_* (pcap_activate(3PCAP)).</summary>
+    [LibraryImport(Library, EntryPoint = "pcap_activate")]
+    public static partial int pcap_activate(PcapHandle handle);
+
+    [LibraryImport(Library, EntryPoint = "pcap_statustostr")]
+    public static partial nint pcap_statustostr(int status);
+
+    [LibraryImport(Library, EntryPoint = "pcap_compile", StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int pcap_compile(PcapHandle handle, BpfProgram* program, string filter, int optimize, uint netmask);
+
+    [LibraryImport(Library, EntryPoint = "pcap_setfilter")]
+    public static partial int pcap_setfilter(PcapHandle handle, BpfProgram* program);
+
+    [LibraryImport(Library, EntryPoint = "pcap_freecode")]
+    public static partial void pcap_freecode(BpfProgram* program);
+
+    [LibraryImport(Library, EntryPoint = "pcap_stats")]
+    public static partial int pcap_stats(PcapHandle handle, Statistics* statistics);
+
     [LibraryImport(Library, EntryPoint = "pcap_lib_version")]
     public static partial nint pcap_lib_version();
 

@@ -1,0 +1,138 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using Microsoft.Win32.SafeHandles;
+
+namespace PortSentinel.Tests.Capture;
+
+/// <summary>
+/// A fact that needs root, iproute2 and nmap to build namespaces and scan between them; without
+/// them it is skipped and says why (CI has them all).
+/// </summary>
+public sealed class NamespaceFactAttribute : FactAttribute
+{
+    public NamespaceFactAttribute()
+    {
+        Skip = NamespacePair.Unavailable();
+    }
+}
+
+/// <summary>
+/// Two network namespaces of the test's own joined by a veth pair, addressed from 198.51.100.0/24
+/// (RFC 5737): the only place a test's traffic goes. Deleted on dispose, whatever the test did.
+/// </summary>
+public sealed partial class NamespacePair : IDisposable
+{
+    public const string ScannerAddress = "198.51.100.1";
+    public const string TargetAddress = "198.51.100.2";
+    public const string ScannerDevice = "ps-scan";
+    public const string TargetDevice = "ps-target";
+
+    private static readonly string[] _toolDirectories = ["/usr/sbin", "/usr/bin", "/sbin", "/bin"];
+    private static int _counter;
+
+    public NamespacePair()
+    {
+        int id = Interlocked.Increment(ref _counter);
+        Scanner = $"ps-test-{Environment.ProcessId}-{id}-s";
+        Target = $"ps-test-{Environment.ProcessId}-{id}-t";
+        try
+        {
+            Ip($"netns add {Scanner}");
+            Ip($"netns add {Target}");
+            Ip($"link add name {ScannerDevice} netns {Scanner} type veth peer name {TargetDevice} netns {Target}");
+            Ip($"-n {Scanner} addr add {ScannerAddress}/24 dev {ScannerDevice}");
+            Ip($"-n {Target} addr add {TargetAddress}/24 dev {TargetDevice}");
+            foreach (string ns in new[] { Scanner, Target })
+            {
+                Ip($"-n {ns} link set lo up");
+            }
+            Ip($"-n {Scanner} link set {ScannerDevice} up");
+            Ip($"-n {Target} link set {TargetDevice} up");
+        }
+        catch
+        {
+            Dispose();
+            throw;
+        }
+    }
+
+    public string Scanner { get; }
+
+    public string Target { get; }
+
+    /// <summary>Why namespace tests cannot run here, or null when they can.</summary>
+    public static string? Unavailable()
+    {
+        if (!Environment.IsPrivilegedProcess)
+        {
+            return "needs root to create network namespaces and capture";
+        }
+        foreach (string tool in new[] { "ip", "nmap" })
+        {
+            if (!_toolDirectories.Any(dir => File.Exists(Path.Combine(dir, tool))))
+            {
+                return $"needs {tool} (deploy/install-deps.sh --test installs it)";
+            }
+        }
+        return null;
+    }
+
+    /// <summary>Runs a command inside a namespace, bounded in time; returns its exit code and output.</summary>
+    public static (int Exit, string Output) Exec(string ns, TimeSpan limit, params string[] command)
+    {
+        var start = new ProcessStartInfo("ip") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (string arg in new[] { "netns", "exec", ns }.Concat(command))
+        {
+            start.ArgumentList.Add(arg);
+        }
+        using Process process = Process.Start(start)!;
+        Task<string> output = process.StandardOutput.ReadToEndAsync();
+        Task<string> errors = process.StandardError.ReadToEndAsync();
+        if (!process.WaitForExit(limit))
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"{string.Join(' ', command)} in {ns} ran past {limit}");
+        }
+        return (process.ExitCode, output.Result + errors.Result);
+    }
+
+    /// <summary>Moves the calling thread into namespace <paramref name="ns"/> (network namespaces are per thread).</summary>
+    public static void Enter(string ns)
+    {
+        using SafeFileHandle handle = File.OpenHandle($"/run/netns/{ns}");
+        const int CloneNewNet = 0x4000_0000;
+        if (setns((int)handle.DangerousGetHandle(), CloneNewNet) != 0)
+        {
+            throw new InvalidOperationException($"setns({ns}) failed: errno {Marshal.GetLastPInvokeError()}");
+        }
+    }
+
+    public void Dispose()
+    {
+        foreach (string ns in new[] { Scanner, Target })
+        {
+            RunIp($"netns del {ns}");
+        }
+    }
+
+    private static void Ip(string arguments)
+    {
+        var (exit, output) = RunIp(arguments);
+        if (exit != 0)
+        {
+            throw new InvalidOperationException($"ip {arguments}: {output}");
+        }
+    }
+
+    private static (int Exit, string Output) RunIp(string arguments)
+    {
+        var start = new ProcessStartInfo("ip", arguments) { RedirectStandardOutput = true, RedirectStandardError = true };
+        using Process process = Process.Start(start)!;
+        string output = process.StandardOutput.ReadToEnd() + process.StandardError.ReadToEnd();
+        process.WaitForExit();
+        return (process.ExitCode, output);
+    }
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial int setns(int fd, int nstype);
+}
