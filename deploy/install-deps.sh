@@ -5,7 +5,7 @@
 #   deploy/install-deps.sh --corpus  and what tests/corpus/generate.sh needs to record captures
 set -euo pipefail
 
-runtime=(libpcap0.8)
+runtime=(libpcap0.8 libnftables1 nftables)
 test=(nmap iproute2)
 corpus=(nmap tcpdump iproute2 dnsutils traceroute python3 curl iputils-ping wireshark-common)
 

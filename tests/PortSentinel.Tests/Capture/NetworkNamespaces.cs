@@ -24,6 +24,8 @@ public sealed partial class NamespacePair : IDisposable
 {
     public const string ScannerAddress = "198.51.100.1";
     public const string TargetAddress = "198.51.100.2";
+    public const string ScannerAddress6 = "2001:db8::1";
+    public const string TargetAddress6 = "2001:db8::2";
     public const string ScannerDevice = "ps-scan";
     public const string TargetDevice = "ps-target";
 
@@ -39,9 +41,17 @@ public sealed partial class NamespacePair : IDisposable
         {
             Ip($"netns add {Scanner}");
             Ip($"netns add {Target}");
+            foreach (string ns in new[] { Scanner, Target })
+            {
+                // No duplicate address detection on this private link: without it the link-local
+                // address stays tentative for a second and the first IPv6 exchange can stall.
+                Ip($"netns exec {ns} sysctl -qw net.ipv6.conf.default.accept_dad=0 net.ipv6.conf.all.accept_dad=0");
+            }
             Ip($"link add name {ScannerDevice} netns {Scanner} type veth peer name {TargetDevice} netns {Target}");
             Ip($"-n {Scanner} addr add {ScannerAddress}/24 dev {ScannerDevice}");
             Ip($"-n {Target} addr add {TargetAddress}/24 dev {TargetDevice}");
+            Ip($"-n {Scanner} addr add {ScannerAddress6}/64 dev {ScannerDevice} nodad");
+            Ip($"-n {Target} addr add {TargetAddress6}/64 dev {TargetDevice} nodad");
             foreach (string ns in new[] { Scanner, Target })
             {
                 Ip($"-n {ns} link set lo up");
@@ -105,6 +115,37 @@ public sealed partial class NamespacePair : IDisposable
         {
             throw new InvalidOperationException($"setns({ns}) failed: errno {Marshal.GetLastPInvokeError()}");
         }
+    }
+
+    /// <summary>Runs <paramref name="action"/> on a fresh thread inside namespace <paramref name="ns"/> and returns its result.</summary>
+    public static T In<T>(string ns, Func<T> action)
+    {
+        T result = default!;
+        Exception? failure = null;
+        var thread = new Thread(() =>
+        {
+            try
+            {
+                Enter(ns);
+                result = action();
+            }
+#pragma warning disable CA1031 // rethrown on the caller's thread
+            catch (Exception e)
+#pragma warning restore CA1031
+            {
+                failure = e;
+            }
+        });
+        thread.Start();
+        if (!thread.Join(TimeSpan.FromSeconds(60)))
+        {
+            throw new TimeoutException($"work in {ns} ran past a minute");
+        }
+        if (failure is not null)
+        {
+            throw new InvalidOperationException($"in {ns}: {failure.Message}", failure);
+        }
+        return result;
     }
 
     public void Dispose()

@@ -1,0 +1,220 @@
+using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Text;
+using System.Text.Json;
+using PortSentinel.Decode;
+
+namespace PortSentinel.Respond.Nftables;
+
+/// <summary>
+/// Blocks in nftables, driven in-process through libnftables (no process spawned per change). Its
+/// own table <c>inet portsentinel</c> holds two interval sets with element timeouts,
+/// <c>blocked4</c> and <c>blocked6</c>, and a chain on the prerouting hook at priority raw (−300)
+/// that drops their traffic before connection tracking, so forwarded and container traffic is
+/// covered too and a blocked scanner costs the host almost nothing. Nothing outside the table is
+/// touched. The netlink socket belongs to the network namespace of the thread that makes the first
+/// change.
+/// </summary>
+public sealed class NftablesFirewall : IFirewall
+{
+    public const string Table = "portsentinel";
+
+    private const string Family = "inet";
+
+    private readonly NftContextHandle _context;
+
+    public NftablesFirewall()
+    {
+        try
+        {
+            _context = LibNftables.nft_ctx_new(LibNftables.CtxDefault);
+        }
+        catch (DllNotFoundException e)
+        {
+            throw new FirewallException("nftables: libnftables (libnftables.so.1) is not installed: apt-get install libnftables1 nftables", e);
+        }
+        if (_context.IsInvalid)
+        {
+            throw new FirewallException("nftables: nft_ctx_new failed (out of memory?)");
+        }
+        LibNftables.nft_ctx_buffer_output(_context);
+        LibNftables.nft_ctx_buffer_error(_context);
+        LibNftables.nft_ctx_output_set_flags(_context, LibNftables.OutputJson);
+    }
+
+    public string Name => "nftables";
+
+    public void Initialize()
+    {
+        // One transaction: the table, its sets and its chain appear together or not at all; the
+        // chain is flushed and refilled, so a second start leaves the same two rules.
+        string script = $$"""
+            add table {{Family}} {{Table}}
+            add set {{Family}} {{Table}} blocked4 { type ipv4_addr; flags interval, timeout; }
+            add set {{Family}} {{Table}} blocked6 { type ipv6_addr; flags interval, timeout; }
+            add chain {{Family}} {{Table}} prerouting { type filter hook prerouting priority raw; policy accept; }
+            flush chain {{Family}} {{Table}} prerouting
+            add rule {{Family}} {{Table}} prerouting ip saddr @blocked4 drop
+            add rule {{Family}} {{Table}} prerouting ip6 saddr @blocked6 drop
+            """;
+        if (!Run(script, out string error))
+        {
+            throw new FirewallException($"nftables: cannot create table {Family} {Table}: {error}"
+                + (error.Contains("Operation not permitted", StringComparison.Ordinal) ? " (changing the firewall needs CAP_NET_ADMIN: run as root or grant the capability)" : ""));
+        }
+    }
+
+    public IReadOnlyList<FirewallFailure> Block(IReadOnlyList<FirewallEntry> entries)
+    {
+        ArgumentNullException.ThrowIfNull(entries);
+        return Apply(entries, static e => e.Network, static (text, e) => AddElement(text, e.Network, e.Timeout), "add");
+    }
+
+    public IReadOnlyList<FirewallFailure> Unblock(IReadOnlyList<NetPrefix> networks)
+    {
+        ArgumentNullException.ThrowIfNull(networks);
+        // Deleting an element that is not there fails the whole transaction: delete only what is held.
+        var held = List().Select(b => b.Network).ToHashSet();
+        var present = networks.Where(held.Contains).Distinct().ToList();
+        return Apply(present, static n => n, static (text, n) => AppendAddress(text, n), "delete");
+    }
+
+    public IReadOnlyList<BlockedEntry> List()
+    {
+        var entries = new List<BlockedEntry>();
+        foreach (string set in new[] { "blocked4", "blocked6" })
+        {
+            if (!Run($"list set {Family} {Table} {set}", out string error))
+            {
+                throw new FirewallException($"nftables: cannot list set {Family} {Table} {set}: {error}");
+            }
+            ParseSet(Output(), entries);
+        }
+        return entries;
+    }
+
+    public void Dispose() => _context.Dispose();
+
+    private List<FirewallFailure> Apply<T>(IReadOnlyList<T> items, Func<T, NetPrefix> network, Action<StringBuilder, T> element, string verb)
+    {
+        var failures = new List<FirewallFailure>();
+        if (items.Count == 0)
+        {
+            return failures;
+        }
+        if (Run(Script(items, element, verb), out _))
+        {
+            return failures;
+        }
+        // The batch failed as a whole (e.g. a network overlapping one already held): try each
+        // alone, keeping the good ones and reporting the rest.
+        foreach (T item in items)
+        {
+            if (!Run(Script([item], element, verb), out string error))
+            {
+                failures.Add(new FirewallFailure(network(item), error.Trim()));
+            }
+        }
+        return failures;
+    }
+
+    private static string Script<T>(IReadOnlyList<T> items, Action<StringBuilder, T> element, string verb)
+    {
+        var v4 = new StringBuilder();
+        var v6 = new StringBuilder();
+        foreach (T item in items)
+        {
+            StringBuilder text = IsV4(item) ? v4 : v6;
+            text.Append(text.Length == 0 ? "" : ", ");
+            element(text, item);
+        }
+        var script = new StringBuilder();
+        if (v4.Length > 0)
+        {
+            script.Append(CultureInfo.InvariantCulture, $"{verb} element {Family} {Table} blocked4 {{ {v4} }}\n");
+        }
+        if (v6.Length > 0)
+        {
+            script.Append(CultureInfo.InvariantCulture, $"{verb} element {Family} {Table} blocked6 {{ {v6} }}\n");
+        }
+        return script.ToString();
+    }
+
+    private static bool IsV4<T>(T item) => item switch
+    {
+        FirewallEntry e => e.Network.Address.IsV4,
+        NetPrefix n => n.Address.IsV4,
+        _ => throw new ArgumentException($"unexpected {typeof(T)}"),
+    };
+
+    private static void AddElement(StringBuilder text, NetPrefix network, TimeSpan? timeout)
+    {
+        AppendAddress(text, network);
+        if (timeout is { } t)
+        {
+            // nft takes whole milliseconds; anything shorter would never be seen by the kernel's GC.
+            text.Append(CultureInfo.InvariantCulture, $" timeout {Math.Max(1, (long)t.TotalMilliseconds)}ms");
+        }
+    }
+
+    private static void AppendAddress(StringBuilder text, NetPrefix network) => text.Append(network.ToString());
+
+    private bool Run(string script, out string error)
+    {
+        int result = LibNftables.nft_run_cmd_from_buffer(_context, script);
+        error = Marshal.PtrToStringUTF8(LibNftables.nft_ctx_get_error_buffer(_context)) ?? "";
+        return result == 0;
+    }
+
+    private string Output() => Marshal.PtrToStringUTF8(LibNftables.nft_ctx_get_output_buffer(_context)) ?? "";
+
+    /// <summary>Reads the elements of a set from libnftables-json(5).</summary>
+    private static void ParseSet(string json, List<BlockedEntry> entries)
+    {
+        using JsonDocument doc = JsonDocument.Parse(json);
+        foreach (JsonElement item in doc.RootElement.GetProperty("nftables").EnumerateArray())
+        {
+            if (!item.TryGetProperty("set", out JsonElement set) || !set.TryGetProperty("elem", out JsonElement elements))
+            {
+                continue;
+            }
+            foreach (JsonElement element in elements.EnumerateArray())
+            {
+                // An element is a bare value, or {"elem": {"val": value, "timeout": s, "expires": s}}.
+                JsonElement value = element;
+                TimeSpan? remaining = null;
+                if (element.ValueKind == JsonValueKind.Object && element.TryGetProperty("elem", out JsonElement wrapped))
+                {
+                    value = wrapped.GetProperty("val");
+                    if (wrapped.TryGetProperty("expires", out JsonElement expires))
+                    {
+                        remaining = TimeSpan.FromSeconds(expires.GetDouble());
+                    }
+                    else if (wrapped.TryGetProperty("timeout", out JsonElement timeout))
+                    {
+                        remaining = TimeSpan.FromSeconds(timeout.GetDouble());
+                    }
+                }
+                entries.Add(new BlockedEntry(ParseValue(value), remaining));
+            }
+        }
+    }
+
+    private static NetPrefix ParseValue(JsonElement value)
+    {
+        if (value.ValueKind == JsonValueKind.String)
+        {
+            return NetPrefix.Parse(value.GetString()!);
+        }
+        if (value.TryGetProperty("prefix", out JsonElement prefix))
+        {
+            return NetPrefix.Parse($"{prefix.GetProperty("addr").GetString()}/{prefix.GetProperty("len").GetInt32()}");
+        }
+        if (value.TryGetProperty("range", out JsonElement range))
+        {
+            // A range that is no single prefix (the kernel merged neighbours): report its start.
+            return NetPrefix.Parse(range[0].GetString()!);
+        }
+        throw new FirewallException($"nftables: unexpected set element {value}");
+    }
+}
