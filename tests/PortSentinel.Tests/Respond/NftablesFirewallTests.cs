@@ -84,7 +84,7 @@ public sealed class NftablesFirewallTests : IDisposable
     }
 
     [NamespaceFact]
-    public void Initializing_again_keeps_one_table_with_its_two_rules()
+    public void Initializing_again_keeps_one_table_with_its_four_rules()
     {
         InTarget(() =>
         {
@@ -93,20 +93,31 @@ public sealed class NftablesFirewallTests : IDisposable
         });
         var (exit, output) = NamespacePair.Exec(_pair.Target, TimeSpan.FromSeconds(10), "nft", "list", "table", "inet", NftablesFirewall.Table);
         Assert.Equal(0, exit);
-        Assert.Equal(2, output.Split('\n').Count(line => line.Contains("drop", StringComparison.Ordinal)));
+        Assert.Equal(4, output.Split('\n').Count(line => line.Contains("drop", StringComparison.Ordinal)));
     }
 
     [NamespaceFact]
     public void A_refused_entry_is_reported_and_does_not_hold_back_the_others()
     {
         Assert.Empty(InTarget(() => _firewall.Block([Ban("198.51.100.0/24")])));
-        // 198.51.100.9 lies inside a network already held: nftables refuses the overlap.
-        var failures = InTarget(() => _firewall.Block([Ban("203.0.113.7"), Ban("198.51.100.9"), Ban("192.0.2.5", TimeSpan.FromHours(1))]));
+        // 198.51.100.128/25 overlaps a network already held: nftables refuses the overlap. An
+        // address inside the network is no overlap: addresses have sets of their own.
+        var failures = InTarget(() => _firewall.Block([Ban("203.0.113.7"), Ban("198.51.100.128/25"), Ban("198.51.100.9"), Ban("192.0.2.5", TimeSpan.FromHours(1))]));
         FirewallFailure failure = Assert.Single(failures);
-        Assert.Equal(NetPrefix.Parse("198.51.100.9"), failure.Network);
+        Assert.Equal(NetPrefix.Parse("198.51.100.128/25"), failure.Network);
         Assert.NotEmpty(failure.Reason);
-        var held = InTarget(_firewall.List).Select(b => b.Network.ToString()).Order().ToList();
-        Assert.Equal(["192.0.2.5", "198.51.100.0/24", "203.0.113.7"], held);
+        var held = InTarget(_firewall.List).Select(b => b.Network.ToString()).Order(StringComparer.Ordinal).ToList();
+        Assert.Equal(["192.0.2.5", "198.51.100.0/24", "198.51.100.9", "203.0.113.7"], held);
+    }
+
+    [NamespaceFact]
+    public void A_blocked_network_drops_every_address_in_it()
+    {
+        Assert.True(Connects(NamespacePair.TargetAddress));
+        Assert.Empty(InTarget(() => _firewall.Block([Ban("198.51.100.0/30", TimeSpan.FromMinutes(5))])));
+        Assert.False(Connects(NamespacePair.TargetAddress));
+        Assert.Empty(InTarget(() => _firewall.Unblock([NetPrefix.Parse("198.51.100.0/30")])));
+        Assert.True(Connects(NamespacePair.TargetAddress));
     }
 
     [NamespaceFact]
