@@ -1,0 +1,64 @@
+using PortSentinel.Decode;
+
+namespace PortSentinel.Decide;
+
+/// <summary>
+/// Addresses and networks that are never blocked, whatever they do (they are still detected and
+/// logged): loopback, the host's own addresses, its default gateways, its resolvers, and the
+/// configured entries. Checked on every decision and every manual ban, so kept small and flat.
+/// </summary>
+public sealed class Allowlist
+{
+    private static readonly NetPrefix[] _loopback = [NetPrefix.Parse("127.0.0.0/8"), NetPrefix.Parse("::1")];
+
+    private readonly List<(NetPrefix Network, string Why)> _entries = [];
+
+    public Allowlist(HostFacts host, IEnumerable<NetPrefix> configured)
+    {
+        ArgumentNullException.ThrowIfNull(host);
+        ArgumentNullException.ThrowIfNull(configured);
+        foreach (NetPrefix loopback in _loopback)
+        {
+            _entries.Add((loopback, "loopback"));
+        }
+        _entries.AddRange(host.Addresses.Select(a => (NetPrefix.Host(a), "an address of this host")));
+        _entries.AddRange(host.Gateways.Select(a => (NetPrefix.Host(a), "a default gateway")));
+        _entries.AddRange(host.Resolvers.Select(a => (NetPrefix.Host(a), "a DNS resolver of this host")));
+        _entries.AddRange(configured.Select(n => (n, "configured")));
+    }
+
+    public IEnumerable<NetPrefix> Entries => _entries.Select(e => e.Network);
+
+    /// <summary>Whether <paramref name="address"/> is allowlisted, and why (e.g. "a default gateway (192.0.2.1)").</summary>
+    public bool Contains(NetAddress address, out string? why)
+    {
+        foreach (var (network, reason) in _entries)
+        {
+            if (Covers(network, address))
+            {
+                why = $"{reason} ({network})";
+                return true;
+            }
+        }
+        why = null;
+        return false;
+    }
+
+    /// <summary>Whether any allowlisted address lies inside <paramref name="network"/> (a manual ban of it would block one).</summary>
+    public bool Overlaps(NetPrefix network, out string? why)
+    {
+        foreach (var (entry, reason) in _entries)
+        {
+            if (Covers(network, entry.Address) || Covers(entry, network.Address))
+            {
+                why = $"{reason} ({entry})";
+                return true;
+            }
+        }
+        why = null;
+        return false;
+    }
+
+    private static bool Covers(NetPrefix network, NetAddress address) =>
+        address.IsV4 == network.Address.IsV4 && new NetPrefix(address, network.Length).Address == network.Address;
+}
