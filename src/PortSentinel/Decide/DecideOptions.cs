@@ -1,0 +1,70 @@
+namespace PortSentinel.Decide;
+
+/// <summary>How bad a detection is.</summary>
+public enum Severity
+{
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+/// <summary>
+/// When to block and for how long. Bound from the <c>Decide</c> section of the configuration;
+/// <see cref="Validate"/> names the key that is wrong.
+/// </summary>
+public sealed class DecideOptions
+{
+    public const string Section = "Decide";
+
+    /// <summary>The least severity that is blocked; below it, detections are only logged.</summary>
+    public Severity BlockAt { get; set; } = Severity.Medium;
+
+    /// <summary>The first ban of a source, seconds.</summary>
+    public int BanSeconds { get; set; } = 3600;
+
+    /// <summary>Each further ban of the same source lasts this many times the one before (fail2ban's bantime.factor).</summary>
+    public double EscalationFactor { get; set; } = 2;
+
+    /// <summary>No timed ban lasts longer than this, seconds (a week).</summary>
+    public int MaxBanSeconds { get; set; } = 7 * 24 * 3600;
+
+    /// <summary>A source's ban is permanent (until lifted by hand) from this offence on; 0 never.</summary>
+    public int PermanentAfter { get; set; }
+
+    /// <summary>
+    /// At most this many new bans in any minute: a storm of spoofed sources must not make the host
+    /// block the world. Detections over the cap are logged as such, not blocked.
+    /// </summary>
+    public int MaxBansPerMinute { get; set; } = 60;
+
+    public IReadOnlyList<string> Validate()
+    {
+        var errors = new List<string>();
+        if (!Enum.IsDefined(BlockAt))
+        {
+            errors.Add($"{Section}:{nameof(BlockAt)} is {BlockAt}; use low, medium, high or critical.");
+        }
+        if (BanSeconds <= 0)
+        {
+            errors.Add($"{Section}:{nameof(BanSeconds)} is {BanSeconds}; it must be a positive number of seconds.");
+        }
+        if (!(EscalationFactor >= 1))
+        {
+            errors.Add($"{Section}:{nameof(EscalationFactor)} is {EscalationFactor}; it must be at least 1 (1 keeps every ban the same length).");
+        }
+        if (MaxBanSeconds < BanSeconds)
+        {
+            errors.Add($"{Section}:{nameof(MaxBanSeconds)} ({MaxBanSeconds}) must be at least {nameof(BanSeconds)} ({BanSeconds}).");
+        }
+        if (PermanentAfter < 0)
+        {
+            errors.Add($"{Section}:{nameof(PermanentAfter)} is {PermanentAfter}; use 0 (never) or the offence from which bans are permanent.");
+        }
+        if (MaxBansPerMinute <= 0)
+        {
+            errors.Add($"{Section}:{nameof(MaxBansPerMinute)} is {MaxBansPerMinute}; it must be a positive number.");
+        }
+        return errors;
+    }
+}

@@ -1,0 +1,71 @@
+using PortSentinel.Detect;
+
+namespace PortSentinel.Decide;
+
+/// <summary>
+/// Turns detections into decisions: the allowlist first, then severity, then the ban policy
+/// (duration with escalation for repeat offenders, optional permanence, and a cap on new bans per
+/// minute). Time is passed in, so decisions replay. One thread (the decide worker) calls it.
+/// </summary>
+public sealed class Decider
+{
+    private static readonly TimeSpan _oneMinute = TimeSpan.FromMinutes(1);
+
+    private readonly Allowlist _allowlist;
+    private readonly DecideOptions _options;
+    private readonly Queue<DateTimeOffset> _recentBans = new();
+
+    public Decider(Allowlist allowlist, DecideOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(allowlist);
+        ArgumentNullException.ThrowIfNull(options);
+        IReadOnlyList<string> errors = options.Validate();
+        if (errors.Count > 0)
+        {
+            throw new ArgumentException(string.Join(Environment.NewLine, errors), nameof(options));
+        }
+        _allowlist = allowlist;
+        _options = options;
+    }
+
+    /// <param name="detection">The detection to decide on.</param>
+    /// <param name="previousBans">How many times the source was banned before (from the record).</param>
+    /// <param name="now">The decision time.</param>
+    public Decision Decide(Detection detection, int previousBans, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(detection);
+        Severity severity = SeverityRules.Of(detection, previousBans);
+        int offence = previousBans + 1;
+        if (_allowlist.Contains(detection.Source, out string? why))
+        {
+            return new Decision(detection, severity, DecisionAction.Allowlisted, null, offence, $"allowlisted: {why}");
+        }
+        if (severity < _options.BlockAt)
+        {
+            return new Decision(detection, severity, DecisionAction.Log, null, offence, $"severity {severity} is below {DecideOptions.Section}:{nameof(DecideOptions.BlockAt)} ({_options.BlockAt})");
+        }
+        while (_recentBans.Count > 0 && now - _recentBans.Peek() >= _oneMinute)
+        {
+            _recentBans.Dequeue();
+        }
+        if (_recentBans.Count >= _options.MaxBansPerMinute)
+        {
+            return new Decision(detection, severity, DecisionAction.OverCap, null, offence, $"{_recentBans.Count} bans in the last minute reach {DecideOptions.Section}:{nameof(DecideOptions.MaxBansPerMinute)}; not blocked");
+        }
+        _recentBans.Enqueue(now);
+        TimeSpan? banFor = BanLength(offence);
+        string length = banFor is { } d ? $"for {d}" : "until lifted by hand";
+        return new Decision(detection, severity, DecisionAction.Block, banFor, offence, $"severity {severity}, offence {offence}: blocked {length}");
+    }
+
+    /// <summary>The ban for the <paramref name="offence"/>-th offence: BanSeconds × factor^(offence−1), capped; null when permanent.</summary>
+    public TimeSpan? BanLength(int offence)
+    {
+        if (_options.PermanentAfter > 0 && offence >= _options.PermanentAfter)
+        {
+            return null;
+        }
+        double seconds = _options.BanSeconds * Math.Pow(_options.EscalationFactor, offence - 1);
+        return TimeSpan.FromSeconds(Math.Min(seconds, _options.MaxBanSeconds));
+    }
+}
