@@ -10,6 +10,7 @@ public static class Program
     public static RootCommand BuildRoot()
     {
         var root = new RootCommand("PortSentinel: real-time port-scan detection and prevention for Linux.");
+        root.Subcommands.Add(RunCommand.Create());
         root.Subcommands.Add(AnalyzeCommand.Create());
         root.Subcommands.Add(BenchCommand.Create());
         return root;

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Microsoft.Extensions.Configuration;
+using PortSentinel.Decode;
 using PortSentinel.Detect;
 
 namespace PortSentinel.Cli.Commands;
@@ -78,25 +79,47 @@ public static class Settings
         }
     }
 
-    public static DetectorOptions Detection(IConfiguration configuration)
+    public static DetectorOptions Detection(IConfiguration configuration) =>
+        Bind<DetectorOptions>(configuration, DetectorOptions.Section, o => o.Validate());
+
+    /// <summary>Binds a section onto options with their defaults, refusing unknown keys and values the validator rejects.</summary>
+    public static T Bind<T>(IConfiguration configuration, string section, Func<T, IReadOnlyList<string>>? validate = null)
+        where T : new()
     {
-        IConfigurationSection section = configuration.GetSection(DetectorOptions.Section);
-        RejectUnknownKeys(section, typeof(DetectorOptions));
-        var options = new DetectorOptions();
+        ArgumentNullException.ThrowIfNull(configuration);
+        IConfigurationSection node = configuration.GetSection(section);
+        RejectUnknownKeys(node, typeof(T));
+        var options = new T();
         try
         {
-            section.Bind(options);
+            node.Bind(options);
         }
         catch (InvalidOperationException e)
         {
-            throw new SettingsException($"{DetectorOptions.Section}: {e.Message} Give a value of the key's type (docs/configuration.md).");
+            throw new SettingsException($"{section}: {e.Message} Give a value of the key's type (docs/configuration.md).");
         }
-        IReadOnlyList<string> errors = options.Validate();
+        IReadOnlyList<string> errors = validate?.Invoke(options) ?? [];
         if (errors.Count > 0)
         {
             throw new SettingsException(string.Join(Environment.NewLine, errors));
         }
         return options;
+    }
+
+    /// <summary>The <c>Allowlist</c> list: addresses and networks never blocked, besides the host's own.</summary>
+    public static IReadOnlyList<NetPrefix> Allowlist(IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        var result = new List<NetPrefix>();
+        foreach (IConfigurationSection item in configuration.GetSection("Allowlist").GetChildren())
+        {
+            if (!NetPrefix.TryParse(item.Value ?? "", out NetPrefix? prefix))
+            {
+                throw new SettingsException($"{item.Path} is \"{item.Value}\"; give an address or network, e.g. 203.0.113.7 or 198.51.100.0/24.");
+            }
+            result.Add(prefix.Value);
+        }
+        return result;
     }
 
     /// <summary>A misspelt key would otherwise be ignored in silence and its default used.</summary>

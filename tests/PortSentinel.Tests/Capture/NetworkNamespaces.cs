@@ -148,6 +148,24 @@ public sealed partial class NamespacePair : IDisposable
         return result;
     }
 
+    /// <summary>Whether a TCP connection from namespace <paramref name="ns"/> to <paramref name="address"/>:<paramref name="port"/> completes.</summary>
+    public static bool Connects(string ns, string address, int port) => In(ns, () =>
+    {
+        var ip = System.Net.IPAddress.Parse(address);
+        using var socket = new System.Net.Sockets.Socket(ip.AddressFamily, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+        try
+        {
+            // Three seconds cover TCP's first retransmission (initial RTO 1 s, RFC 6298), which the
+            // first IPv6 SYN on a fresh link needs while neighbour discovery completes. Callers
+            // connect once before blocking, so a refusal afterwards is the firewall's doing.
+            return socket.ConnectAsync(ip, port).Wait(TimeSpan.FromSeconds(3)) && socket.Connected;
+        }
+        catch (AggregateException)
+        {
+            return false;
+        }
+    });
+
     public void Dispose()
     {
         foreach (string ns in new[] { Scanner, Target })

@@ -130,22 +130,7 @@ public sealed class NftablesFirewallTests : IDisposable
 
     private T InTarget<T>(Func<T> action) => NamespacePair.In(_pair.Target, action);
 
-    /// <summary>Whether a TCP connection from the scanner to the target's service completes.</summary>
-    private bool Connects(string address) => NamespacePair.In(_pair.Scanner, () =>
-    {
-        using var socket = new Socket(address.Contains(':', StringComparison.Ordinal) ? AddressFamily.InterNetworkV6 : AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        try
-        {
-            // Three seconds cover TCP's first retransmission (initial RTO 1 s, RFC 6298), which the
-            // first IPv6 SYN on a fresh link needs while neighbour discovery completes. Each test
-            // connects once before blocking, so a refusal afterwards is the firewall's doing.
-            return socket.ConnectAsync(IPAddress.Parse(address), Port).Wait(TimeSpan.FromSeconds(3)) && socket.Connected;
-        }
-        catch (AggregateException)
-        {
-            return false;
-        }
-    });
+    private bool Connects(string address) => NamespacePair.Connects(_pair.Scanner, address, Port);
 
     public void Dispose()
     {

@@ -1,0 +1,157 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using PortSentinel.Tests.Capture;
+
+namespace PortSentinel.Tests;
+
+/// <summary>
+/// <c>portsentinel run</c> as a real process inside the target namespace, with the nftables
+/// backend, and real nmap from the scanner namespace.
+/// </summary>
+public sealed class SensorEndToEndTests : IDisposable
+{
+    private const int Port = 8080;
+
+    private readonly NamespacePair _pair = new();
+    private readonly string _data = Path.Combine(Path.GetTempPath(), $"ps-sensor-{Guid.NewGuid():N}");
+    private readonly TcpListener _listener;
+    private readonly CancellationTokenSource _stop = new();
+
+    public SensorEndToEndTests()
+    {
+        _listener = NamespacePair.In(_pair.Target, () =>
+        {
+            var listener = new TcpListener(IPAddress.Any, Port);
+            listener.Start();
+            return listener;
+        });
+        _ = Task.Run(async () =>
+        {
+            while (!_stop.IsCancellationRequested)
+            {
+                using TcpClient client = await _listener.AcceptTcpClientAsync(_stop.Token);
+            }
+        });
+    }
+
+    [NamespaceFact]
+    public void A_scanner_is_blocked_in_the_kernel_during_its_scan_and_its_ban_comes_back_after_a_restart()
+    {
+        Assert.True(NamespacePair.Connects(_pair.Scanner, NamespacePair.TargetAddress, Port));
+
+        using (var sensor = new SensorProcess(_pair.Target, _data))
+        {
+            sensor.WaitFor("CAPTURING on ps-target");
+            var (exit, output) = NamespacePair.Exec(_pair.Scanner, TimeSpan.FromSeconds(120),
+                "nmap", "-n", "-Pn", "-sS", "-p", "1-200", "--max-retries", "1", "--host-timeout", "60s", NamespacePair.TargetAddress);
+            Assert.True(exit == 0, output);
+            sensor.WaitFor($"BANNED {NamespacePair.ScannerAddress} for 3600s offence=1 firewall=nftables");
+            Assert.Contains($"DETECTED {NamespacePair.ScannerAddress} kinds=tcp-syn", sensor.Output);
+            Assert.Contains(NamespacePair.ScannerAddress, HostsInSet());
+            Assert.False(NamespacePair.Connects(_pair.Scanner, NamespacePair.TargetAddress, Port));
+            Assert.Equal(0, sensor.Terminate());
+            Assert.Matches(@"STOPPED ps-target: \d+ received, 0 dropped by the kernel", sensor.Output);
+        }
+        // Stopping leaves the ban in place; a reboot would not: delete the table, as a reboot does.
+        Assert.Contains(NamespacePair.ScannerAddress, HostsInSet());
+        var (deleted, why) = NamespacePair.Exec(_pair.Target, TimeSpan.FromSeconds(10), "nft", "delete", "table", "inet", "portsentinel");
+        Assert.True(deleted == 0, why);
+
+        using (var again = new SensorProcess(_pair.Target, _data))
+        {
+            again.WaitFor("RESTORED 1 bans into nftables");
+            Assert.Contains(NamespacePair.ScannerAddress, HostsInSet());
+            Assert.False(NamespacePair.Connects(_pair.Scanner, NamespacePair.TargetAddress, Port));
+            Assert.Equal(0, again.Terminate());
+        }
+    }
+
+    private string HostsInSet()
+    {
+        var (exit, output) = NamespacePair.Exec(_pair.Target, TimeSpan.FromSeconds(10), "nft", "list", "set", "inet", "portsentinel", "hosts4");
+        Assert.True(exit == 0, output);
+        return output;
+    }
+
+    public void Dispose()
+    {
+        _stop.Cancel();
+        _listener.Stop();
+        _pair.Dispose();
+        _stop.Dispose();
+        if (Directory.Exists(_data))
+        {
+            Directory.Delete(_data, recursive: true);
+        }
+    }
+
+    /// <summary>The sensor as a child process in a namespace; its output collected line by line.</summary>
+    private sealed class SensorProcess : IDisposable
+    {
+        private readonly Process _process;
+        private readonly ConcurrentQueue<string> _lines = new();
+
+        public SensorProcess(string ns, string dataDirectory)
+        {
+            var start = new ProcessStartInfo("ip") { RedirectStandardOutput = true, RedirectStandardError = true };
+            foreach (string arg in new[] { "netns", "exec", ns, "dotnet", Path.Combine(AppContext.BaseDirectory, "PortSentinel.Cli.dll"),
+                "run", "--interface", NamespacePair.TargetDevice, "--data-dir", dataDirectory })
+            {
+                start.ArgumentList.Add(arg);
+            }
+            _process = Process.Start(start)!;
+            _process.OutputDataReceived += (_, e) => Add(e.Data);
+            _process.ErrorDataReceived += (_, e) => Add(e.Data);
+            _process.BeginOutputReadLine();
+            _process.BeginErrorReadLine();
+        }
+
+        public string Output => string.Join('\n', _lines);
+
+        public void WaitFor(string text)
+        {
+            var clock = Stopwatch.StartNew();
+            while (!_lines.Any(l => l.Contains(text, StringComparison.Ordinal)))
+            {
+                if (_process.HasExited)
+                {
+                    Assert.Fail($"the sensor exited ({_process.ExitCode}):\n{Output}");
+                }
+                Assert.True(clock.Elapsed < TimeSpan.FromSeconds(60), $"no \"{text}\" within a minute:\n{Output}");
+                Thread.Sleep(50);
+            }
+        }
+
+        /// <summary>SIGTERM, then the exit code.</summary>
+        public int Terminate()
+        {
+            using (Process kill = Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])!)
+            {
+                kill.WaitForExit();
+            }
+            Assert.True(_process.WaitForExit(TimeSpan.FromSeconds(30)), $"the sensor did not stop on SIGTERM:\n{Output}");
+            _process.WaitForExit(); // flush the output handlers
+            return _process.ExitCode;
+        }
+
+        public void Dispose()
+        {
+            if (!_process.HasExited)
+            {
+                _process.Kill(entireProcessTree: true);
+                _process.WaitForExit();
+            }
+            _process.Dispose();
+        }
+
+        private void Add(string? line)
+        {
+            if (line is not null)
+            {
+                _lines.Enqueue(line);
+            }
+        }
+    }
+}
