@@ -9,7 +9,6 @@ using PortSentinel.Detect;
 using PortSentinel.Record;
 using PortSentinel.Record.Sqlite;
 using PortSentinel.Respond;
-using PortSentinel.Respond.Nftables;
 
 namespace PortSentinel.Cli.Commands;
 
@@ -29,12 +28,7 @@ public static class RunCommand
             Description = "Where the database lives.",
             DefaultValueFactory = _ => DefaultDataDirectory,
         };
-        var firewall = new Option<string>("--firewall")
-        {
-            Description = "nftables (default) or dry-run (decide and log, change nothing).",
-            DefaultValueFactory = _ => "nftables",
-        };
-        firewall.AcceptOnlyFromAmong("nftables", "dry-run");
+        Option<string> firewall = Firewalls.Option();
         var command = new Command("run", "Run the live sensor: detect scans and block scanners in the kernel.") { interfaces, dataDir, firewall };
         Settings.AddTo(command);
         command.SetAction(parse => Run(
@@ -81,7 +75,7 @@ public static class RunCommand
         Sensor? sensor = null;
         try
         {
-            firewall = firewallName == "dry-run" ? new DryRunFirewall() : new NftablesFirewall();
+            firewall = Firewalls.Create(firewallName);
             store = SqliteStore.Open(dataDirectory);
             var allowlist = new Allowlist(HostFacts.Read(), allowed);
             sensor = new Sensor(devices, capture, detection, new Decider(allowlist, decide), firewall, store, Log);

@@ -38,6 +38,12 @@ public sealed class DecideOptions
     /// </summary>
     public int MaxBansPerMinute { get; set; } = 60;
 
+    /// <summary>A manual IPv4 ban may cover a network no wider than this prefix (/16: 65,536 addresses).</summary>
+    public int ManualWidestV4 { get; set; } = 16;
+
+    /// <summary>A manual IPv6 ban may cover a network no wider than this prefix.</summary>
+    public int ManualWidestV6 { get; set; } = 48;
+
     public IReadOnlyList<string> Validate()
     {
         var errors = new List<string>();
@@ -60,6 +66,14 @@ public sealed class DecideOptions
         if (PermanentAfter < 0)
         {
             errors.Add($"{Section}:{nameof(PermanentAfter)} is {PermanentAfter}; use 0 (never) or the offence from which bans are permanent.");
+        }
+        if (ManualWidestV4 is < 0 or > 32)
+        {
+            errors.Add($"{Section}:{nameof(ManualWidestV4)} is {ManualWidestV4}; give a prefix length 0–32.");
+        }
+        if (ManualWidestV6 is < 0 or > 128)
+        {
+            errors.Add($"{Section}:{nameof(ManualWidestV6)} is {ManualWidestV6}; give a prefix length 0–128.");
         }
         if (MaxBansPerMinute <= 0)
         {

@@ -58,6 +58,22 @@ public sealed class Decider
         return new Decision(detection, severity, DecisionAction.Block, banFor, offence, $"severity {severity}, offence {offence}: blocked {length}");
     }
 
+    /// <summary>Why a manual ban of <paramref name="network"/> must be refused, or null when it may go ahead.</summary>
+    public string? RefuseManual(Decode.NetPrefix network)
+    {
+        if (_allowlist.Overlaps(network, out string? why))
+        {
+            return $"{network} is not banned: it covers {why}, which is never blocked.";
+        }
+        int widest = network.Address.IsV4 ? _options.ManualWidestV4 : _options.ManualWidestV6;
+        if (network.Length < widest)
+        {
+            string key = network.Address.IsV4 ? nameof(DecideOptions.ManualWidestV4) : nameof(DecideOptions.ManualWidestV6);
+            return $"{network} is not banned: it is wider than /{widest} ({DecideOptions.Section}:{key}); ban smaller networks, or raise the limit.";
+        }
+        return null;
+    }
+
     /// <summary>The ban for the <paramref name="offence"/>-th offence: BanSeconds × factor^(offence−1), capped; null when permanent.</summary>
     public TimeSpan? BanLength(int offence)
     {

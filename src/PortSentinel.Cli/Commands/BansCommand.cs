@@ -1,0 +1,211 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using Microsoft.Extensions.Configuration;
+using PortSentinel.Cli.Output;
+using PortSentinel.Decide;
+using PortSentinel.Decode;
+using PortSentinel.Record;
+using PortSentinel.Record.Sqlite;
+using PortSentinel.Respond;
+
+namespace PortSentinel.Cli.Commands;
+
+/// <summary><c>portsentinel bans list|add|remove|flush</c>: the bans in force, by hand.</summary>
+public static class BansCommand
+{
+    public static Command Create()
+    {
+        var dataDir = new Option<string>("--data-dir") { Description = "Where the database lives.", DefaultValueFactory = _ => RunCommand.DefaultDataDirectory, Recursive = true };
+        Option<string> firewall = Firewalls.Option();
+        firewall.Recursive = true;
+        var format = new Option<string>("--format") { Description = "table (default) or json.", DefaultValueFactory = _ => "table" };
+        format.AcceptOnlyFromAmong("table", "json");
+        var network = new Argument<string>("address") { Description = "An address or network, e.g. 203.0.113.7 or 198.51.100.0/24." };
+        var duration = new Option<string?>("--for") { Description = "How long: 90s, 30m, 12h, 7d or permanent (default: Decide:BanSeconds)." };
+        var reason = new Option<string>("--reason") { Description = "Why, for the record.", DefaultValueFactory = _ => "manual" };
+
+        var list = new Command("list", "The bans in force.") { format };
+        list.SetAction(p => Execute(p, dataDir, firewall, (store, _, _, o) => List(store, p.GetValue(format) ?? "table", o)));
+        var add = new Command("add", "Ban an address or network now.") { network, duration, reason };
+        add.SetAction(p => Execute(p, dataDir, firewall, (store, fw, decider, o) => Add(store, fw, decider, p.GetValue(network)!, p.GetValue(duration), p.GetValue(reason) ?? "manual", o)));
+        var remove = new Command("remove", "Lift the ban of an address or network.") { network };
+        remove.SetAction(p => Execute(p, dataDir, firewall, (store, fw, _, o) => Remove(store, fw, [p.GetValue(network)!], o)));
+        var flush = new Command("flush", "Lift every ban in force.");
+        flush.SetAction(p => Execute(p, dataDir, firewall, (store, fw, _, o) => Remove(store, fw, [.. store.ActiveBans(DateTimeOffset.UtcNow).Select(b => b.Network.ToString())], o)));
+
+        var command = new Command("bans", "List, add and lift bans.") { dataDir, firewall, list, add, remove, flush };
+        Settings.AddTo(command);
+        Settings.ConfigOption.Recursive = true;
+        Settings.SetOption.Recursive = true;
+        return command;
+    }
+
+    private delegate int Action(SqliteStore store, IFirewall firewall, Decider decider, TextWriter output);
+
+    private static int Execute(ParseResult parse, Option<string> dataDir, Option<string> firewallName, Action action)
+    {
+        Decider decider;
+        try
+        {
+            IConfiguration configuration = Settings.Load(parse.GetValue(Settings.ConfigOption), parse.GetValue(Settings.SetOption) ?? []);
+            var options = Settings.Bind<DecideOptions>(configuration, DecideOptions.Section, o => o.Validate());
+            decider = new Decider(new Allowlist(HostFacts.Read(), Settings.Allowlist(configuration)), options);
+        }
+        catch (SettingsException e)
+        {
+            Console.Error.WriteLine($"portsentinel: {e.Message}");
+            return ExitCodes.BadConfiguration;
+        }
+        try
+        {
+            using SqliteStore store = SqliteStore.Open(parse.GetValue(dataDir) ?? RunCommand.DefaultDataDirectory);
+            using IFirewall firewall = Firewalls.Create(parse.GetValue(firewallName) ?? "nftables");
+            return action(store, firewall, decider, Console.Out);
+        }
+        catch (Exception e) when (e is FirewallException or StoreException)
+        {
+            Console.Error.WriteLine($"portsentinel: {e.Message}");
+            return ExitCodes.BadInput;
+        }
+    }
+
+    public static int List(SqliteStore store, string format, TextWriter output)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(output);
+        DateTimeOffset now = DateTimeOffset.UtcNow;
+        IReadOnlyList<BanRecord> bans = store.ActiveBans(now);
+        if (format == "json")
+        {
+            output.WriteLine(DetectionJson.Serialize(json =>
+            {
+                json.WriteStartArray();
+                foreach (BanRecord ban in bans)
+                {
+                    json.WriteStartObject();
+                    json.WriteString("address", ban.Network.ToString());
+                    json.WriteString("reason", ban.Reason);
+                    json.WriteString("created", DetectionJson.Iso(ban.Created));
+                    if (ban.Expires is { } expires)
+                    {
+                        json.WriteString("expires", DetectionJson.Iso(expires));
+                    }
+                    else
+                    {
+                        json.WriteNull("expires");
+                    }
+                    json.WriteNumber("offence", ban.Offence);
+                    json.WriteEndObject();
+                }
+                json.WriteEndArray();
+            }, indented: true));
+            return ExitCodes.Ok;
+        }
+        if (bans.Count == 0)
+        {
+            output.WriteLine("No bans in force.");
+            return ExitCodes.Ok;
+        }
+        output.WriteLine($"{"ADDRESS",-22} {"REMAINING",-10} {"OFFENCE",-7} REASON");
+        foreach (BanRecord ban in bans)
+        {
+            string remaining = ban.Expires is { } e ? Format(e - now) : "permanent";
+            output.WriteLine($"{ban.Network,-22} {remaining,-10} {ban.Offence,-7} {ban.Reason}");
+        }
+        return ExitCodes.Ok;
+    }
+
+    public static int Add(SqliteStore store, IFirewall firewall, Decider decider, string text, string? duration, string reason, TextWriter output)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(firewall);
+        ArgumentNullException.ThrowIfNull(decider);
+        ArgumentNullException.ThrowIfNull(output);
+        if (!NetPrefix.TryParse(text, out NetPrefix? parsed))
+        {
+            Console.Error.WriteLine($"portsentinel: \"{text}\" is not an address or network; give e.g. 203.0.113.7 or 198.51.100.0/24.");
+            return ExitCodes.BadInput;
+        }
+        NetPrefix network = parsed.Value;
+        if (decider.RefuseManual(network) is { } refusal)
+        {
+            Console.Error.WriteLine($"portsentinel: {refusal}");
+            return ExitCodes.BadInput;
+        }
+        int offence = store.PreviousBans(network) + 1;
+        TimeSpan? length;
+        if (duration is null)
+        {
+            length = decider.BanLength(1);
+        }
+        else if (!TryParseDuration(duration, out length))
+        {
+            Console.Error.WriteLine($"portsentinel: --for {duration}: give a duration such as 90s, 30m, 12h, 7d, or permanent.");
+            return ExitCodes.BadInput;
+        }
+        firewall.Initialize();
+        var failures = firewall.Block([new FirewallEntry(network, length)]);
+        if (failures.Count > 0)
+        {
+            Console.Error.WriteLine($"portsentinel: {firewall.Name} refused {network}: {failures[0].Reason}");
+            return ExitCodes.BadInput;
+        }
+        DateTimeOffset now = DateTimeOffset.UtcNow;
+        store.AddBans([new BanRecord(network, $"manual: {reason}", now, now + length, offence)]);
+        output.WriteLine($"Banned {network} {(length is { } l ? $"for {Format(l)}" : "permanently")} in {firewall.Name}.");
+        return ExitCodes.Ok;
+    }
+
+    public static int Remove(SqliteStore store, IFirewall firewall, IReadOnlyList<string> texts, TextWriter output)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(firewall);
+        ArgumentNullException.ThrowIfNull(texts);
+        ArgumentNullException.ThrowIfNull(output);
+        var networks = new List<NetPrefix>();
+        foreach (string text in texts)
+        {
+            if (!NetPrefix.TryParse(text, out NetPrefix? network))
+            {
+                Console.Error.WriteLine($"portsentinel: \"{text}\" is not an address or network.");
+                return ExitCodes.BadInput;
+            }
+            networks.Add(network.Value);
+        }
+        firewall.Initialize();
+        var failures = firewall.Unblock(networks);
+        foreach (FirewallFailure failure in failures)
+        {
+            Console.Error.WriteLine($"portsentinel: {firewall.Name} refused to lift {failure.Network}: {failure.Reason}");
+        }
+        int lifted = store.LiftBans([.. networks.Except(failures.Select(f => f.Network))], DateTimeOffset.UtcNow, $"cli:{Environment.UserName}");
+        output.WriteLine($"Lifted {lifted} ban{(lifted == 1 ? "" : "s")}.");
+        return failures.Count == 0 ? ExitCodes.Ok : ExitCodes.BadInput;
+    }
+
+    public static bool TryParseDuration(string text, out TimeSpan? duration)
+    {
+        duration = null;
+        if (text == "permanent")
+        {
+            return true;
+        }
+        if (text.Length < 2 || !long.TryParse(text.AsSpan(0, text.Length - 1), NumberStyles.None, CultureInfo.InvariantCulture, out long n) || n <= 0)
+        {
+            return false;
+        }
+        duration = text[^1] switch
+        {
+            's' => TimeSpan.FromSeconds(n),
+            'm' => TimeSpan.FromMinutes(n),
+            'h' => TimeSpan.FromHours(n),
+            'd' => TimeSpan.FromDays(n),
+            _ => null,
+        };
+        return duration is not null;
+    }
+
+    private static string Format(TimeSpan t) =>
+        t.TotalDays >= 1 ? $"{(int)t.TotalDays}d{t.Hours}h" : t.TotalHours >= 1 ? $"{(int)t.TotalHours}h{t.Minutes}m" : $"{(int)Math.Max(0, t.TotalSeconds)}s";
+}
