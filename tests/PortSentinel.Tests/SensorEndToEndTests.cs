@@ -6,6 +6,16 @@ using PortSentinel.Tests.Capture;
 
 namespace PortSentinel.Tests;
 
+/// <summary>A namespace fact that also needs fail2ban-regex (Debian's fail2ban).</summary>
+public sealed class Fail2banFactAttribute : FactAttribute
+{
+    public Fail2banFactAttribute()
+    {
+        Skip = NamespacePair.Unavailable()
+            ?? (File.Exists("/usr/bin/fail2ban-regex") && File.Exists("/etc/fail2ban/filter.d/common.conf") ? null : "needs fail2ban-regex (deploy/install-deps.sh --test installs fail2ban)");
+    }
+}
+
 /// <summary>
 /// <c>portsentinel run</c> as a real process inside the target namespace, with the nftables
 /// backend, and real nmap from the scanner namespace.
@@ -68,6 +78,39 @@ public sealed class SensorEndToEndTests : IDisposable
         }
     }
 
+    [Fail2banFact]
+    public void Fail2ban_matches_exactly_the_scanners_that_were_blocked_in_real_sensor_output()
+    {
+        string log = Path.Combine(_data, "portsentinel.log");
+        using (var sensor = new SensorProcess(_pair.Target, _data, "dry-run"))
+        {
+            sensor.WaitFor("CAPTURING on ps-target");
+            var (exit, output) = NamespacePair.Exec(_pair.Scanner, TimeSpan.FromSeconds(120),
+                "nmap", "-n", "-Pn", "-sS", "-p", "1-100", "--max-retries", "1", "--host-timeout", "60s", NamespacePair.TargetAddress);
+            Assert.True(exit == 0, output);
+            sensor.WaitFor($"BANNED {NamespacePair.ScannerAddress}");
+            Assert.Equal(0, sensor.Terminate());
+            File.WriteAllText(log, sensor.Output + "\n");
+        }
+        // Installed as fail2ban expects: the filter in filter.d beside the common.conf it includes.
+        string filterDirectory = Directory.CreateDirectory(Path.Combine(_data, "filter.d")).FullName;
+        File.Copy("/etc/fail2ban/filter.d/common.conf", Path.Combine(filterDirectory, "common.conf"));
+        string filter = Path.Combine(filterDirectory, "portsentinel.conf");
+        File.Copy(Path.Combine(Corpus.CorpusFiles.Root, "deploy", "fail2ban", "filter.d", "portsentinel.conf"), filter);
+        var start = new ProcessStartInfo("fail2ban-regex") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (string arg in new[] { "--print-all-matched", log, filter })
+        {
+            start.ArgumentList.Add(arg);
+        }
+        using Process regex = Process.Start(start)!;
+        string report = regex.StandardOutput.ReadToEnd() + regex.StandardError.ReadToEnd();
+        Assert.True(regex.WaitForExit(TimeSpan.FromSeconds(60)), report);
+        Assert.True(regex.ExitCode == 0, report);
+        Assert.Matches(@"Lines: \d+ lines, 0 ignored, 1 matched", report);
+        Assert.Contains($"DETECTED {NamespacePair.ScannerAddress} ", report);
+        Assert.Contains($"{NamespacePair.ScannerAddress} ", report[report.IndexOf("Failregex", StringComparison.Ordinal)..]);
+    }
+
     private string HostsInSet()
     {
         var (exit, output) = NamespacePair.Exec(_pair.Target, TimeSpan.FromSeconds(10), "nft", "list", "set", "inet", "portsentinel", "hosts4");
@@ -93,11 +136,11 @@ public sealed class SensorEndToEndTests : IDisposable
         private readonly Process _process;
         private readonly ConcurrentQueue<string> _lines = new();
 
-        public SensorProcess(string ns, string dataDirectory)
+        public SensorProcess(string ns, string dataDirectory, string firewall = "nftables")
         {
             var start = new ProcessStartInfo("ip") { RedirectStandardOutput = true, RedirectStandardError = true };
             foreach (string arg in new[] { "netns", "exec", ns, "dotnet", Path.Combine(AppContext.BaseDirectory, "PortSentinel.Cli.dll"),
-                "run", "--interface", NamespacePair.TargetDevice, "--data-dir", dataDirectory })
+                "run", "--interface", NamespacePair.TargetDevice, "--data-dir", dataDirectory, "--firewall", firewall })
             {
                 start.ArgumentList.Add(arg);
             }
