@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using PortSentinel.Record.Sqlite;
 using PortSentinel.Tests.Capture;
 
 namespace PortSentinel.Tests;
@@ -111,6 +112,42 @@ public sealed class SensorEndToEndTests : IDisposable
         Assert.Contains($"{NamespacePair.ScannerAddress} ", report[report.IndexOf("Failregex", StringComparison.Ordinal)..]);
     }
 
+    [NamespaceFact]
+    public void The_sensor_needs_no_root_only_cap_net_raw_and_cap_net_admin()
+    {
+        // As the systemd unit runs it: a user of its own (here nobody) with just two capabilities.
+        Directory.CreateDirectory(_data);
+        using (Process chown = Process.Start("chown", ["65534:65534", _data])!)
+        {
+            chown.WaitForExit();
+        }
+        string[] unprivileged =
+        [
+            "setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+            "--inh-caps=-all,+net_raw,+net_admin", "--ambient-caps=-all,+net_raw,+net_admin", "--bounding-set=-all,+net_raw,+net_admin",
+            "env", $"HOME={_data}",
+        ];
+        using (var sensor = new SensorProcess(_pair.Target, Path.Combine(_data, "db"), "nftables", unprivileged))
+        {
+            sensor.WaitFor("CAPTURING on ps-target");
+            var (exit, output) = NamespacePair.Exec(_pair.Scanner, TimeSpan.FromSeconds(120),
+                "nmap", "-n", "-Pn", "-sS", "-p", "1-100", "--max-retries", "1", "--host-timeout", "60s", NamespacePair.TargetAddress);
+            Assert.True(exit == 0, output);
+            sensor.WaitFor($"BANNED {NamespacePair.ScannerAddress}");
+            Assert.Equal(0, sensor.Terminate());
+        }
+        Assert.Contains(NamespacePair.ScannerAddress, HostsInSet());
+        Assert.Equal(65534, FileOwner(Path.Combine(_data, "db", SqliteStore.FileName))); // written by the unprivileged user
+    }
+
+    private static int FileOwner(string path)
+    {
+        using Process stat = Process.Start(new ProcessStartInfo("stat", ["-c", "%u", path]) { RedirectStandardOutput = true })!;
+        string uid = stat.StandardOutput.ReadToEnd().Trim();
+        stat.WaitForExit();
+        return int.Parse(uid, System.Globalization.CultureInfo.InvariantCulture);
+    }
+
     private string HostsInSet()
     {
         var (exit, output) = NamespacePair.Exec(_pair.Target, TimeSpan.FromSeconds(10), "nft", "list", "set", "inet", "portsentinel", "hosts4");
@@ -136,11 +173,11 @@ public sealed class SensorEndToEndTests : IDisposable
         private readonly Process _process;
         private readonly ConcurrentQueue<string> _lines = new();
 
-        public SensorProcess(string ns, string dataDirectory, string firewall = "nftables")
+        public SensorProcess(string ns, string dataDirectory, string firewall = "nftables", string[]? wrapper = null)
         {
             var start = new ProcessStartInfo("ip") { RedirectStandardOutput = true, RedirectStandardError = true };
-            foreach (string arg in new[] { "netns", "exec", ns, "dotnet", Path.Combine(AppContext.BaseDirectory, "PortSentinel.Cli.dll"),
-                "run", "--interface", NamespacePair.TargetDevice, "--data-dir", dataDirectory, "--firewall", firewall })
+            foreach (string arg in new[] { "netns", "exec", ns }.Concat(wrapper ?? []).Concat(["dotnet", Path.Combine(AppContext.BaseDirectory, "PortSentinel.Cli.dll"),
+                "run", "--interface", NamespacePair.TargetDevice, "--data-dir", dataDirectory, "--firewall", firewall]))
             {
                 start.ArgumentList.Add(arg);
             }
