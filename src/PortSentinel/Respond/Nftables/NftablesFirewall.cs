@@ -73,6 +73,18 @@ public sealed class NftablesFirewall : IFirewall
         }
     }
 
+    /// <summary>Whether nftables can be read here, changing nothing: null when it can, else what is wrong and the fix.</summary>
+    public string? Probe()
+    {
+        if (Run("list tables", out string error))
+        {
+            return null;
+        }
+        return error.Contains("Operation not permitted", StringComparison.Ordinal)
+            ? "nftables refuses: changing the firewall needs CAP_NET_ADMIN (run as root, or as the systemd unit does)."
+            : $"nftables: {error.Trim()}";
+    }
+
     public IReadOnlyList<FirewallFailure> Block(IReadOnlyList<FirewallEntry> entries)
     {
         ArgumentNullException.ThrowIfNull(entries);

@@ -1,0 +1,118 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Net.NetworkInformation;
+using Microsoft.Extensions.Configuration;
+using PortSentinel.Capture;
+using PortSentinel.Decide;
+using PortSentinel.Record;
+using PortSentinel.Record.Sqlite;
+using PortSentinel.Respond;
+using PortSentinel.Respond.Nftables;
+
+namespace PortSentinel.Cli.Commands;
+
+/// <summary><c>portsentinel doctor</c>: can the sensor run here, and if not, what to fix.</summary>
+public static class DoctorCommand
+{
+    // Linux capability numbers (capability.h).
+    private const int CapNetAdmin = 12;
+    private const int CapNetRaw = 13;
+
+    public static Command Create()
+    {
+        var interfaces = new Option<string[]>("--interface") { Description = "Check capture on this interface (repeatable); default: those run would use." };
+        var dataDir = new Option<string>("--data-dir") { Description = "The data directory to check.", DefaultValueFactory = _ => RunCommand.DefaultDataDirectory };
+        var command = new Command("doctor", "Check libpcap, capture, the firewall, capabilities, the data directory and the configuration.") { interfaces, dataDir };
+        Settings.AddTo(command);
+        command.SetAction(p => Run(p.GetValue(interfaces) ?? [], p.GetValue(dataDir) ?? RunCommand.DefaultDataDirectory, p.GetValue(Settings.ConfigOption), p.GetValue(Settings.SetOption) ?? [], Console.Out));
+        return command;
+    }
+
+    public static int Run(string[] interfaces, string dataDirectory, FileInfo? config, string[] overrides, TextWriter output)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        int problems = 0;
+        void Report(string check, string? problem, string detail)
+        {
+            output.WriteLine(problem is null ? $"ok    {check}: {detail}" : $"FAIL  {check}: {problem}");
+            problems += problem is null ? 0 : 1;
+        }
+
+        try
+        {
+            IConfiguration configuration = Settings.Load(config, overrides);
+            Settings.Detection(configuration);
+            Settings.Bind<DecideOptions>(configuration, DecideOptions.Section, o => o.Validate());
+            Settings.Bind<LiveCaptureOptions>(configuration, "Capture");
+            Settings.Allowlist(configuration);
+            Report("configuration", null, "valid");
+        }
+        catch (SettingsException e)
+        {
+            Report("configuration", e.Message, "");
+        }
+
+        string? version = PcapFile.LibraryVersion();
+        Report("libpcap", version is null ? "libpcap.so.0.8 is missing: apt-get install libpcap0.8" : null, version ?? "");
+
+        (bool raw, bool admin) = Capabilities();
+        Report("CAP_NET_RAW", raw ? null : "missing: capture needs it (run as root, or as the systemd unit does)", "present");
+        Report("CAP_NET_ADMIN", admin ? null : "missing: changing nftables needs it (run as root, or as the systemd unit does)", "present");
+
+        string[] devices = interfaces.Length > 0 ? interfaces
+            : [.. NetworkInterface.GetAllNetworkInterfaces().Where(i => i.OperationalStatus == OperationalStatus.Up && i.NetworkInterfaceType != NetworkInterfaceType.Loopback).Select(i => i.Name)];
+        if (devices.Length == 0)
+        {
+            Report("capture", "no interface is up besides loopback; name one with --interface", "");
+        }
+        foreach (string device in devices)
+        {
+            try
+            {
+                using PcapLive live = PcapLive.Open(device, new LiveCaptureOptions());
+                Report($"capture on {device}", null, $"opens ({live.LinkType})");
+            }
+            catch (CaptureException e)
+            {
+                Report($"capture on {device}", e.Message, "");
+            }
+        }
+
+        try
+        {
+            using var nftables = new NftablesFirewall();
+            Report("firewall nftables", nftables.Probe(), "reachable through libnftables");
+        }
+        catch (FirewallException e)
+        {
+            Report("firewall nftables", e.Message, "");
+        }
+
+        try
+        {
+            using SqliteStore store = SqliteStore.Open(dataDirectory);
+            Report("data directory", null, $"{store.Path}, schema {store.SchemaVersion}, {store.ActiveBans(DateTimeOffset.UtcNow).Count} bans in force");
+        }
+        catch (StoreException e)
+        {
+            Report("data directory", e.Message, "");
+        }
+
+        output.WriteLine(problems == 0 ? "Everything the sensor needs is here." : $"{problems} problem{(problems == 1 ? "" : "s")} to fix before `portsentinel run`.");
+        return problems == 0 ? ExitCodes.Ok : ExitCodes.BadInput;
+    }
+
+    /// <summary>The effective capabilities of this process, from /proc/self/status (CapEff, hex).</summary>
+    private static (bool Raw, bool Admin) Capabilities()
+    {
+        foreach (string line in File.ReadLines("/proc/self/status"))
+        {
+            if (line.StartsWith("CapEff:", StringComparison.Ordinal)
+                && ulong.TryParse(line.AsSpan(7).Trim(), NumberStyles.HexNumber, CultureInfo.InvariantCulture, out ulong caps))
+            {
+                return ((caps & (1UL << CapNetRaw)) != 0, (caps & (1UL << CapNetAdmin)) != 0);
+            }
+        }
+        return (false, false);
+    }
+}

@@ -1,0 +1,55 @@
+using System.Diagnostics;
+using PortSentinel.Tests.Capture;
+
+namespace PortSentinel.Tests.Cli;
+
+public sealed class DoctorCommandTests : IDisposable
+{
+    private readonly string _data = Path.Combine(Path.GetTempPath(), $"ps-doctor-{Guid.NewGuid():N}");
+
+    private static string Cli => Path.Combine(AppContext.BaseDirectory, "PortSentinel.Cli.dll");
+
+    [NamespaceFact]
+    public void As_root_in_a_namespace_everything_checks_out()
+    {
+        using var pair = new NamespacePair();
+        var (exit, output) = NamespacePair.Exec(pair.Target, TimeSpan.FromSeconds(60), "dotnet", Cli, "doctor", "--interface", NamespacePair.TargetDevice, "--data-dir", _data);
+        Assert.True(exit == 0, output);
+        foreach (string check in new[] { "configuration", "libpcap", "CAP_NET_RAW", "CAP_NET_ADMIN", $"capture on {NamespacePair.TargetDevice}", "firewall nftables", "data directory" })
+        {
+            Assert.Contains($"ok    {check}:", output);
+        }
+        Assert.Contains("Everything the sensor needs is here.", output);
+    }
+
+    [NamespaceFact]
+    public void Without_the_capabilities_each_missing_one_is_named_with_the_fix()
+    {
+        using var pair = new NamespacePair();
+        Directory.CreateDirectory(_data);
+        using (Process chown = Process.Start("chown", ["65534:65534", _data])!)
+        {
+            chown.WaitForExit();
+        }
+        var (exit, output) = NamespacePair.Exec(pair.Target, TimeSpan.FromSeconds(60),
+            "setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all", "--bounding-set=-all",
+            "env", $"HOME={_data}", "dotnet", Cli, "doctor", "--interface", NamespacePair.TargetDevice, "--data-dir", Path.Combine(_data, "db"),
+            "--set", "Detection:VerticalPorts=0");
+        Assert.Equal(1, exit);
+        Assert.Contains("FAIL  configuration: Detection:VerticalPorts is 0", output);
+        Assert.Contains("FAIL  CAP_NET_RAW: missing", output);
+        Assert.Contains("FAIL  CAP_NET_ADMIN: missing", output);
+        Assert.Contains($"FAIL  capture on {NamespacePair.TargetDevice}: {NamespacePair.TargetDevice}: permission denied", output);
+        Assert.Contains("FAIL  firewall nftables: nftables refuses: changing the firewall needs CAP_NET_ADMIN", output);
+        Assert.Contains("ok    data directory:", output);
+        Assert.Contains("5 problems to fix", output);
+    }
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_data))
+        {
+            Directory.Delete(_data, recursive: true);
+        }
+    }
+}
