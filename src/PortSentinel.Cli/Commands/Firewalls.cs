@@ -1,5 +1,6 @@
 using System.CommandLine;
 using PortSentinel.Respond;
+using PortSentinel.Respond.Ipset;
 using PortSentinel.Respond.Nftables;
 
 namespace PortSentinel.Cli.Commands;
@@ -11,12 +12,17 @@ public static class Firewalls
     {
         var option = new Option<string>("--firewall")
         {
-            Description = "nftables (default) or dry-run (decide and log, change nothing).",
+            Description = "nftables (default), ipset (ipset + iptables), or dry-run (decide and log, change nothing).",
             DefaultValueFactory = _ => "nftables",
         };
-        option.AcceptOnlyFromAmong("nftables", "dry-run");
+        option.AcceptOnlyFromAmong("nftables", "ipset", "dry-run");
         return option;
     }
 
-    public static IFirewall Create(string name) => name == "dry-run" ? new DryRunFirewall() : new NftablesFirewall();
+    public static IFirewall Create(string name) => name switch
+    {
+        "dry-run" => new DryRunFirewall(),
+        "ipset" => new IpsetFirewall(),
+        _ => new NftablesFirewall(),
+    };
 }

@@ -24,7 +24,11 @@ public interface IFirewall : IDisposable
     /// <summary>Creates what the backend needs; safe to call again. Throws <see cref="FirewallException"/> naming what is missing.</summary>
     void Initialize();
 
-    /// <summary>Blocks the entries; an entry already blocked keeps its time. Returns those refused.</summary>
+    /// <summary>
+    /// Blocks the entries. An entry already blocked keeps the longer of its remaining time and the
+    /// new one (a repeat offender's longer ban extends it; a shorter one never cuts it). Returns
+    /// those refused.
+    /// </summary>
     IReadOnlyList<FirewallFailure> Block(IReadOnlyList<FirewallEntry> entries);
 
     /// <summary>Lifts the blocks; a network not blocked is no failure. Returns those refused.</summary>

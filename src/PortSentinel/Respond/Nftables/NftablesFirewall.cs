@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using PortSentinel.Decode;
 
 namespace PortSentinel.Respond.Nftables;
@@ -88,7 +89,44 @@ public sealed class NftablesFirewall : IFirewall
     public IReadOnlyList<FirewallFailure> Block(IReadOnlyList<FirewallEntry> entries)
     {
         ArgumentNullException.ThrowIfNull(entries);
-        return Apply(entries, static e => e.Network, static (text, e) => AddElement(text, e.Network, e.Timeout), "add", absentIsDone: false);
+        // "create" fails on an element already there (where "add" would overwrite its timeout);
+        // such an entry then keeps the longer ban of the two.
+        var failures = new List<FirewallFailure>();
+        foreach (FirewallFailure failure in Apply(entries, static e => e.Network, static (text, e) => AddElement(text, e.Network, e.Timeout), "create", absentIsDone: false))
+        {
+            if (!failure.Reason.Contains("File exists", StringComparison.Ordinal))
+            {
+                failures.Add(failure);
+            }
+            else if (!KeepLonger(entries.First(e => e.Network == failure.Network), out string error))
+            {
+                failures.Add(failure with { Reason = error });
+            }
+        }
+        return failures;
+    }
+
+    /// <summary>Replaces an element already held when <paramref name="entry"/> bans for longer; true when done.</summary>
+    private bool KeepLonger(FirewallEntry entry, out string error)
+    {
+        error = "";
+        string set = _sets[(entry.Network.IsHost ? 0 : 2) + (entry.Network.Address.IsV4 ? 0 : 1)];
+        if (!Run($"get element {Family} {Table} {set} {{ {entry.Network} }}", out error))
+        {
+            return false;
+        }
+        // libnftables 1.0.6 answers "get element" as text even with JSON output set:
+        //   elements = { 203.0.113.7 timeout 10m expires 9m59s944ms }   (no expires: permanent)
+        Match expires = Regex.Match(Output(), @"expires ((?:\d+(?:ms|d|h|m|s))+)");
+        TimeSpan? remaining = expires.Success ? ParseDuration(expires.Groups[1].Value) : null;
+        bool longer = remaining is not null && (entry.Timeout is null || entry.Timeout > remaining);
+        if (!longer)
+        {
+            return true;
+        }
+        var replace = new StringBuilder();
+        AddElement(replace, entry.Network, entry.Timeout);
+        return Run($"delete element {Family} {Table} {set} {{ {entry.Network} }}\nadd element {Family} {Table} {set} {{ {replace} }}", out error);
     }
 
     public IReadOnlyList<FirewallFailure> Unblock(IReadOnlyList<NetPrefix> networks)
@@ -165,6 +203,25 @@ public sealed class NftablesFirewall : IFirewall
             }
         }
         return script.ToString();
+    }
+
+    /// <summary>Reads nft's duration syntax, e.g. 1d2h3m4s500ms.</summary>
+    internal static TimeSpan ParseDuration(string text)
+    {
+        TimeSpan total = TimeSpan.Zero;
+        foreach (Match part in Regex.Matches(text, @"(\d+)(ms|d|h|m|s)"))
+        {
+            long n = long.Parse(part.Groups[1].Value, CultureInfo.InvariantCulture);
+            total += part.Groups[2].Value switch
+            {
+                "d" => TimeSpan.FromDays(n),
+                "h" => TimeSpan.FromHours(n),
+                "m" => TimeSpan.FromMinutes(n),
+                "s" => TimeSpan.FromSeconds(n),
+                _ => TimeSpan.FromMilliseconds(n),
+            };
+        }
+        return total;
     }
 
     private static void AddElement(StringBuilder text, NetPrefix network, TimeSpan? timeout)

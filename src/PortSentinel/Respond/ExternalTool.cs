@@ -1,0 +1,42 @@
+using System.ComponentModel;
+using System.Diagnostics;
+
+namespace PortSentinel.Respond;
+
+/// <summary>Runs a firewall tool (ipset, iptables…) with arguments and optional input, bounded in time.</summary>
+internal static class ExternalTool
+{
+    public static (int Exit, string Output) Run(string file, IEnumerable<string> arguments, string? input = null)
+    {
+        var start = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = input is not null };
+        foreach (string argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+        Process process;
+        try
+        {
+            process = Process.Start(start)!;
+        }
+        catch (Win32Exception e)
+        {
+            throw new FirewallException($"{file} cannot be run ({e.Message}); install it (deploy/install-deps.sh lists the packages).", e);
+        }
+        using (process)
+        {
+            Task<string> output = process.StandardOutput.ReadToEndAsync();
+            Task<string> errors = process.StandardError.ReadToEndAsync();
+            if (input is not null)
+            {
+                process.StandardInput.Write(input);
+                process.StandardInput.Close();
+            }
+            if (!process.WaitForExit(TimeSpan.FromSeconds(60)))
+            {
+                process.Kill(entireProcessTree: true);
+                throw new FirewallException($"{file} {string.Join(' ', arguments)} did not finish within a minute.");
+            }
+            return (process.ExitCode, (output.Result + errors.Result).Trim());
+        }
+    }
+}
