@@ -24,6 +24,7 @@ public sealed class Sensor : IAsyncDisposable
 
     private readonly IReadOnlyList<string> _interfaces;
     private readonly LiveCaptureOptions _capture;
+    private readonly TrapOptions _trapOptions;
     private readonly DetectorOptions _detection;
     private readonly Decider _decider;
     private readonly IFirewall _firewall;
@@ -34,14 +35,16 @@ public sealed class Sensor : IAsyncDisposable
         Channel.CreateBounded<(Detection, bool)>(new BoundedChannelOptions(ChannelCapacity) { SingleReader = true, FullMode = BoundedChannelFullMode.DropWrite });
 
     private readonly List<(PcapLive Capture, Thread Thread, Detector Detector)> _captures = [];
+    private ConnectTrap? _trap;
     private Task? _worker;
     private long _overflow;
     private bool _stopped;
 
-    public Sensor(IReadOnlyList<string> interfaces, LiveCaptureOptions capture, DetectorOptions detection, Decider decider, IFirewall firewall, SqliteStore store, SensorLog log, TimeProvider? time = null)
+    public Sensor(IReadOnlyList<string> interfaces, LiveCaptureOptions capture, TrapOptions trap, DetectorOptions detection, Decider decider, IFirewall firewall, SqliteStore store, SensorLog log, TimeProvider? time = null)
     {
         _interfaces = interfaces;
         _capture = capture;
+        _trapOptions = trap;
         _detection = detection;
         _decider = decider;
         _firewall = firewall;
@@ -78,6 +81,40 @@ public sealed class Sensor : IAsyncDisposable
             thread.Start();
             _log($"CAPTURING on {device} ({live.LinkType}, filter \"{_capture.Filter}\")");
         }
+        if (_trapOptions.TcpPorts.Count + _trapOptions.UdpPorts.Count > 0)
+        {
+            _trap = new ConnectTrap(_trapOptions, OnTrap, line => _log(line));
+            _trap.Start();
+            _log($"TRAP listening on {string.Join(", ", _trap.Listening)}");
+        }
+    }
+
+    /// <summary>A contact with a trap port: a tripwire hit, decided like any detection.</summary>
+    private void OnTrap(NetAddress source, NetAddress target, ushort port, byte protocol)
+    {
+        DateTimeOffset now = _time.GetUtcNow();
+        bool tcp = protocol == IpProtocol.Tcp;
+        var detection = new Detection
+        {
+            Source = source,
+            Kinds = ScanKinds.Tripwire | (tcp ? ScanKinds.TcpConnect : ScanKinds.Udp),
+            Targets = [target],
+            TargetCount = 1,
+            Ports = 1,
+            PortRanges = $"{(tcp ? "tcp" : "udp")} {port}",
+            Protocols = 0,
+            Probes = 1,
+            First = now,
+            Last = now,
+            Trigger = "trap",
+            Confidence = 1,
+            Outcomes = new DetectionOutcomes(tcp ? 1 : 0, 0, 0, tcp ? 0 : 1, 0),
+            Final = false,
+        };
+        if (!_detections.Writer.TryWrite((detection, false)))
+        {
+            Interlocked.Increment(ref _overflow);
+        }
     }
 
     /// <summary>Statistics of each interface, for logs and health.</summary>
@@ -89,6 +126,7 @@ public sealed class Sensor : IAsyncDisposable
             return;
         }
         _stopped = true;
+        _trap?.Dispose();
         foreach (var (capture, _, _) in _captures)
         {
             capture.Stop();

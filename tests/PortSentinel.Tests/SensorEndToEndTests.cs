@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using System.Text.RegularExpressions;
 using PortSentinel.Record.Sqlite;
 using PortSentinel.Tests.Capture;
 
@@ -148,6 +149,31 @@ public sealed class SensorEndToEndTests : IDisposable
         return int.Parse(uid, System.Globalization.CultureInfo.InvariantCulture);
     }
 
+    [NamespaceFact]
+    public void A_contact_with_a_trap_port_bans_at_once_and_a_port_in_use_is_left_alone()
+    {
+        var (added, why) = NamespacePair.Exec(_pair.Scanner, TimeSpan.FromSeconds(10), "ip", "addr", "add", "198.51.100.3/24", "dev", NamespacePair.ScannerDevice);
+        Assert.True(added == 0, why);
+        string[] trap = ["--set", "Trap:TcpPorts:0=31337", "--set", $"Trap:TcpPorts:1={Port}", "--set", "Trap:UdpPorts:0=1524", "--set", "Trap:Banner=SSH-2.0-OpenSSH_9.2"];
+        using var sensor = new SensorProcess(_pair.Target, _data, "nftables", extra: trap);
+        sensor.WaitFor("TRAP listening on tcp/31337, udp/1524");
+        Assert.Contains($"TRAP tcp/{Port} left alone: a service already listens there", sensor.Output);
+
+        Assert.True(NamespacePair.Connects(_pair.Scanner, NamespacePair.TargetAddress, 31337)); // the trap answers, once
+        sensor.WaitFor($"BANNED {NamespacePair.ScannerAddress}");
+        Assert.Matches($@"DETECTED {Regex.Escape(NamespacePair.ScannerAddress)} kinds=tcp-connect,tripwire severity=critical action=block trigger=trap", sensor.Output);
+        Assert.False(NamespacePair.Connects(_pair.Scanner, NamespacePair.TargetAddress, Port));
+
+        NamespacePair.In(_pair.Scanner, () =>
+        {
+            using var udp = new UdpClient(new IPEndPoint(IPAddress.Parse("198.51.100.3"), 0));
+            return udp.Send("probe"u8.ToArray(), new IPEndPoint(IPAddress.Parse(NamespacePair.TargetAddress), 1524));
+        });
+        sensor.WaitFor("BANNED 198.51.100.3");
+        Assert.Contains("DETECTED 198.51.100.3 kinds=udp,tripwire", sensor.Output);
+        Assert.Equal(0, sensor.Terminate());
+    }
+
     private string HostsInSet()
     {
         var (exit, output) = NamespacePair.Exec(_pair.Target, TimeSpan.FromSeconds(10), "nft", "list", "set", "inet", "portsentinel", "hosts4");
@@ -173,11 +199,11 @@ public sealed class SensorEndToEndTests : IDisposable
         private readonly Process _process;
         private readonly ConcurrentQueue<string> _lines = new();
 
-        public SensorProcess(string ns, string dataDirectory, string firewall = "nftables", string[]? wrapper = null)
+        public SensorProcess(string ns, string dataDirectory, string firewall = "nftables", string[]? wrapper = null, string[]? extra = null)
         {
             var start = new ProcessStartInfo("ip") { RedirectStandardOutput = true, RedirectStandardError = true };
             foreach (string arg in new[] { "netns", "exec", ns }.Concat(wrapper ?? []).Concat(["dotnet", Path.Combine(AppContext.BaseDirectory, "PortSentinel.Cli.dll"),
-                "run", "--interface", NamespacePair.TargetDevice, "--data-dir", dataDirectory, "--firewall", firewall]))
+                "run", "--interface", NamespacePair.TargetDevice, "--data-dir", dataDirectory, "--firewall", firewall, .. extra ?? []]))
             {
                 start.ArgumentList.Add(arg);
             }

@@ -44,6 +44,7 @@ public static class DoctorCommand
             Settings.Detection(configuration);
             Settings.Bind<DecideOptions>(configuration, DecideOptions.Section, o => o.Validate());
             Settings.Bind<LiveCaptureOptions>(configuration, "Capture");
+            Settings.Bind<TrapOptions>(configuration, TrapOptions.Section, o => o.Validate());
             Settings.Allowlist(configuration);
             Report("configuration", null, "valid");
         }

@@ -49,6 +49,7 @@ public static class RunCommand
         DetectorOptions detection;
         DecideOptions decide;
         LiveCaptureOptions capture;
+        TrapOptions trap;
         IReadOnlyList<Decode.NetPrefix> allowed;
         try
         {
@@ -56,6 +57,7 @@ public static class RunCommand
             detection = Settings.Detection(configuration);
             decide = Settings.Bind<DecideOptions>(configuration, DecideOptions.Section, o => o.Validate());
             capture = Settings.Bind<LiveCaptureOptions>(configuration, "Capture");
+            trap = Settings.Bind<TrapOptions>(configuration, TrapOptions.Section, o => o.Validate());
             allowed = Settings.Allowlist(configuration);
         }
         catch (SettingsException e)
@@ -78,7 +80,7 @@ public static class RunCommand
             firewall = Firewalls.Create(firewallName);
             store = SqliteStore.Open(dataDirectory);
             var allowlist = new Allowlist(HostFacts.Read(), allowed);
-            sensor = new Sensor(devices, capture, detection, new Decider(allowlist, decide), firewall, store, Log);
+            sensor = new Sensor(devices, capture, trap, detection, new Decider(allowlist, decide), firewall, store, Log);
             using var stop = new ManualResetEventSlim();
             using PosixSignalRegistration sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Set(); });
             using PosixSignalRegistration sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Set(); });
