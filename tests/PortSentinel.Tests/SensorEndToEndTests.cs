@@ -56,9 +56,7 @@ public sealed class SensorEndToEndTests : IDisposable
         using (var sensor = new SensorProcess(_pair.Target, _data))
         {
             sensor.WaitFor("CAPTURING on ps-target");
-            var (exit, output) = NamespacePair.Exec(_pair.Scanner, TimeSpan.FromSeconds(120),
-                "nmap", "-n", "-Pn", "-sS", "-p", "1-200", "--max-retries", "1", "--host-timeout", "60s", NamespacePair.TargetAddress);
-            Assert.True(exit == 0, output);
+            Scan("1-200");
             sensor.WaitFor($"BANNED {NamespacePair.ScannerAddress} for 3600s offence=1 firewall=nftables");
             Assert.Contains($"DETECTED {NamespacePair.ScannerAddress} kinds=tcp-syn", sensor.Output);
             Assert.Contains(NamespacePair.ScannerAddress, HostsInSet());
@@ -87,9 +85,7 @@ public sealed class SensorEndToEndTests : IDisposable
         using (var sensor = new SensorProcess(_pair.Target, _data, "dry-run"))
         {
             sensor.WaitFor("CAPTURING on ps-target");
-            var (exit, output) = NamespacePair.Exec(_pair.Scanner, TimeSpan.FromSeconds(120),
-                "nmap", "-n", "-Pn", "-sS", "-p", "1-100", "--max-retries", "1", "--host-timeout", "60s", NamespacePair.TargetAddress);
-            Assert.True(exit == 0, output);
+            Scan("1-100");
             sensor.WaitFor($"BANNED {NamespacePair.ScannerAddress}");
             Assert.Equal(0, sensor.Terminate());
             File.WriteAllText(log, sensor.Output + "\n");
@@ -131,9 +127,7 @@ public sealed class SensorEndToEndTests : IDisposable
         using (var sensor = new SensorProcess(_pair.Target, Path.Combine(_data, "db"), "nftables", unprivileged))
         {
             sensor.WaitFor("CAPTURING on ps-target");
-            var (exit, output) = NamespacePair.Exec(_pair.Scanner, TimeSpan.FromSeconds(120),
-                "nmap", "-n", "-Pn", "-sS", "-p", "1-100", "--max-retries", "1", "--host-timeout", "60s", NamespacePair.TargetAddress);
-            Assert.True(exit == 0, output);
+            Scan("1-100");
             sensor.WaitFor($"BANNED {NamespacePair.ScannerAddress}");
             Assert.Equal(0, sensor.Terminate());
         }
@@ -172,6 +166,14 @@ public sealed class SensorEndToEndTests : IDisposable
         sensor.WaitFor("BANNED 198.51.100.3");
         Assert.Contains("DETECTED 198.51.100.3 kinds=udp,tripwire", sensor.Output);
         Assert.Equal(0, sensor.Terminate());
+    }
+
+    /// <summary>A SYN scan from the scanner namespace at the target, bounded in time.</summary>
+    private void Scan(string ports)
+    {
+        var (exit, output) = NamespacePair.Exec(_pair.Scanner, TimeSpan.FromSeconds(120),
+            "nmap", "-n", "-Pn", "-sS", "-p", ports, "--max-retries", "1", "--host-timeout", "60s", NamespacePair.TargetAddress);
+        Assert.True(exit == 0, output);
     }
 
     private string HostsInSet()

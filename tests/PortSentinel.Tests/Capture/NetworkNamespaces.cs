@@ -88,23 +88,8 @@ public sealed partial class NamespacePair : IDisposable
     }
 
     /// <summary>Runs a command inside a namespace, bounded in time; returns its exit code and output.</summary>
-    public static (int Exit, string Output) Exec(string ns, TimeSpan limit, params string[] command)
-    {
-        var start = new ProcessStartInfo("ip") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (string arg in new[] { "netns", "exec", ns }.Concat(command))
-        {
-            start.ArgumentList.Add(arg);
-        }
-        using Process process = Process.Start(start)!;
-        Task<string> output = process.StandardOutput.ReadToEndAsync();
-        Task<string> errors = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(limit))
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{string.Join(' ', command)} in {ns} ran past {limit}");
-        }
-        return (process.ExitCode, output.Result + errors.Result);
-    }
+    public static (int Exit, string Output) Exec(string ns, TimeSpan limit, params string[] command) =>
+        ProcessRunner.Run("ip", new[] { "netns", "exec", ns }.Concat(command), limit);
 
     /// <summary>Moves the calling thread into namespace <paramref name="ns"/> (network namespaces are per thread).</summary>
     public static void Enter(string ns)
@@ -183,14 +168,8 @@ public sealed partial class NamespacePair : IDisposable
         }
     }
 
-    private static (int Exit, string Output) RunIp(string arguments)
-    {
-        var start = new ProcessStartInfo("ip", arguments) { RedirectStandardOutput = true, RedirectStandardError = true };
-        using Process process = Process.Start(start)!;
-        string output = process.StandardOutput.ReadToEnd() + process.StandardError.ReadToEnd();
-        process.WaitForExit();
-        return (process.ExitCode, output);
-    }
+    private static (int Exit, string Output) RunIp(string arguments) =>
+        ProcessRunner.Run("ip", arguments.Split(' '), TimeSpan.FromSeconds(30));
 
     [LibraryImport("libc", SetLastError = true)]
     private static partial int setns(int fd, int nstype);

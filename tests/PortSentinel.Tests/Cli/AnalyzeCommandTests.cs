@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 using PortSentinel.Cli.Commands;
 using PortSentinel.Tests.Corpus;
@@ -140,21 +139,6 @@ public class AnalyzeCommandTests
         Assert.Contains("Detection:HorizontalHosts is -3", stderr);
     }
 
-    private static (int Exit, string Out, string Err) RunScript(string script, (string Name, string Value)[] environment, params string[] args)
-    {
-        var start = new ProcessStartInfo(script) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (string arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-        foreach (var (name, value) in environment)
-        {
-            start.Environment[name] = value;
-        }
-        using Process process = Process.Start(start)!;
-        Task<string> stdout = process.StandardOutput.ReadToEndAsync();
-        Task<string> stderr = process.StandardError.ReadToEndAsync();
-        Assert.True(process.WaitForExit(TimeSpan.FromMinutes(5)), "the script did not finish");
-        return (process.ExitCode, stdout.Result, stderr.Result);
-    }
+    private static (int Exit, string Out, string Err) RunScript(string script, (string Name, string Value)[] environment, params string[] args) =>
+        ProcessRunner.RunApart(script, args, TimeSpan.FromMinutes(5), environment);
 }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using PortSentinel.Tests.Corpus;
 
 namespace PortSentinel.Tests.Packaging;
@@ -37,23 +36,8 @@ public sealed class InstallTests : IDisposable
         Assert.True(exit == 0 && output.Trim().Length == 0, output);
     }
 
-    private static (int Exit, string Output) Run(string file, string[] args, params (string Name, string Value)[] environment)
-    {
-        var start = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (string arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-        foreach (var (name, value) in environment)
-        {
-            start.Environment[name] = value;
-        }
-        using Process process = Process.Start(start)!;
-        Task<string> stdout = process.StandardOutput.ReadToEndAsync();
-        Task<string> stderr = process.StandardError.ReadToEndAsync();
-        Assert.True(process.WaitForExit(TimeSpan.FromMinutes(5)), $"{file} did not finish");
-        return (process.ExitCode, stdout.Result + stderr.Result);
-    }
+    private static (int Exit, string Output) Run(string file, string[] args, params (string Name, string Value)[] environment) =>
+        ProcessRunner.Run(file, args, TimeSpan.FromMinutes(5), environment);
 
     public void Dispose()
     {
