@@ -97,7 +97,7 @@ public static class RunCommand
         }
         finally
         {
-            sensor?.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            sensor?.Dispose();
             store?.Dispose();
             firewall?.Dispose();
         }
