@@ -14,13 +14,13 @@ public delegate void SensorLog(string line);
 
 /// <summary>
 /// The live sensor, and the one place where the stages are wired together: a capture thread per
-/// interface decodes and detects inline; detections leave it through a bounded channel for the
+/// interface decodes and detects inline; detections leave it through a bounded queue for the
 /// one worker that decides, changes the firewall and records. Nothing on a capture thread waits
 /// for I/O.
 /// </summary>
 public sealed class Sensor : IDisposable
 {
-    private const int ChannelCapacity = 10_000;
+    private const int QueueCapacity = 10_000;
 
     private readonly IReadOnlyList<string> _interfaces;
     private readonly LiveCaptureOptions _capture;
@@ -33,7 +33,7 @@ public sealed class Sensor : IDisposable
     private readonly TimeProvider _time;
     // A blocking queue read by a thread of its own, not a channel read on the thread pool: waking a
     // pool thread cost 7–10 ms per detection here, waking a waiting thread microseconds.
-    private readonly BlockingCollection<(Detection Detection, bool Final)> _detections = new(ChannelCapacity);
+    private readonly BlockingCollection<(Detection Detection, bool Final)> _detections = new(QueueCapacity);
 
     private readonly List<(PcapLive Capture, Thread Thread, Detector Detector)> _captures = [];
     private ConnectTrap? _trap;
@@ -54,7 +54,7 @@ public sealed class Sensor : IDisposable
         _time = time ?? TimeProvider.System;
     }
 
-    /// <summary>Detections that found the channel full and were counted instead of queued (logged at stop).</summary>
+    /// <summary>Detections that found the queue full and were counted instead of queued (logged at stop).</summary>
     public long Overflow => Interlocked.Read(ref _overflow);
 
     /// <summary>Sets up the firewall, puts back the bans still in force, and starts capturing.</summary>
@@ -76,7 +76,7 @@ public sealed class Sensor : IDisposable
             {
                 _log($"WARNING {device}: {live.Warning}");
             }
-            var sink = new ChannelSink(this);
+            var sink = new QueueSink(this);
             var detector = new Detector(_detection, sink);
             var processor = new CaptureProcessor(detector, live.LinkType);
             var thread = new Thread(() => RunCapture(live, processor)) { Name = $"capture {device}", IsBackground = true };
@@ -276,7 +276,7 @@ public sealed class Sensor : IDisposable
         _log($"BANNED {network} for {(decision.BanFor is { } d ? $"{(long)d.TotalSeconds}s" : "ever")} offence={decision.Offence} firewall={_firewall.Name} reaction={reaction:0.000}ms sensor={own:0.000}ms");
     }
 
-    private sealed class ChannelSink(Sensor sensor) : IDetectionSink
+    private sealed class QueueSink(Sensor sensor) : IDetectionSink
     {
         public void Raised(Detection detection) => sensor.Enqueue(detection, final: false);
 
