@@ -78,6 +78,66 @@ public sealed class SensorEndToEndTests : IDisposable
         }
     }
 
+    [NamespaceTheory]
+    [InlineData("-sS", "tcp-syn")]
+    [InlineData("-sT", "tcp-connect")]
+    [InlineData("-sF", "tcp-fin")]
+    [InlineData("-sX", "tcp-xmas")]
+    [InlineData("-sN", "tcp-null")]
+    [InlineData("-sM", "tcp-maimon")]
+    [InlineData("-sA", "tcp-ack")]
+    [InlineData("-sW", "tcp-ack")]
+    [InlineData("-sU", "udp")]
+    [InlineData("-sO", "ip-protocol")]
+    [InlineData("-sY", "sctp-init")]
+    public void Every_scan_type_is_detected_live_and_the_scanner_is_blocked(string scan, string kind)
+    {
+        // ICMP errors unthrottled in the target, so UDP, protocol and SCTP probes are answered at nmap's pace.
+        var (set, why) = NamespacePair.Exec(_pair.Target, TimeSpan.FromSeconds(10), "sysctl", "-qw", "net.ipv4.icmp_ratelimit=0");
+        Assert.True(set == 0, why);
+        Assert.True(NamespacePair.Connects(_pair.Scanner, NamespacePair.TargetAddress, Port));
+        using var sensor = new SensorProcess(_pair.Target, _data);
+        sensor.WaitFor("CAPTURING on ps-target");
+        string[] ports = scan == "-sO" ? [] : ["-p", scan is "-sU" or "-sY" ? "1-100" : "1-200"];
+        var (exit, output) = NamespacePair.Exec(_pair.Scanner, TimeSpan.FromSeconds(120),
+            ["nmap", "-n", "-Pn", scan, .. ports, "--max-retries", "1", "--host-timeout", "60s", NamespacePair.TargetAddress]);
+        Assert.True(exit == 0, output);
+        sensor.WaitFor($"BANNED {NamespacePair.ScannerAddress}");
+        Assert.Matches($@"DETECTED {Regex.Escape(NamespacePair.ScannerAddress)} kinds=[a-z,-]*{Regex.Escape(kind)}", sensor.Output);
+        Assert.Contains(NamespacePair.ScannerAddress, HostsInSet());
+        Assert.False(NamespacePair.Connects(_pair.Scanner, NamespacePair.TargetAddress, Port));
+        Assert.Equal(0, sensor.Terminate());
+    }
+
+    [NamespaceFact]
+    public void Web_clients_are_never_blocked_and_an_allowlisted_scanner_is_detected_but_not_blocked()
+    {
+        using var sensor = new SensorProcess(_pair.Target, _data, extra: ["--set", $"Allowlist:0={NamespacePair.ScannerAddress}/32"]);
+        sensor.WaitFor("CAPTURING on ps-target");
+        // Two hundred ordinary connections from a client: not a scan.
+        var (added, why) = NamespacePair.Exec(_pair.Scanner, TimeSpan.FromSeconds(10), "ip", "addr", "add", "198.51.100.3/24", "dev", NamespacePair.ScannerDevice);
+        Assert.True(added == 0, why);
+        NamespacePair.In(_pair.Scanner, () =>
+        {
+            for (int i = 0; i < 200; i++)
+            {
+                using var client = new TcpClient(new IPEndPoint(IPAddress.Parse("198.51.100.3"), 0));
+                client.Connect(IPAddress.Parse(NamespacePair.TargetAddress), Port);
+                client.GetStream().Write("GET / HTTP/1.0\r\n\r\n"u8);
+            }
+            return 0;
+        });
+        // A real scan, from an allowlisted address.
+        Scan("1-200");
+        sensor.WaitFor($"DETECTED {NamespacePair.ScannerAddress}");
+        Assert.Contains("action=allowlisted", sensor.Output);
+        Assert.Equal(0, sensor.Terminate());
+        Assert.DoesNotContain("DETECTED 198.51.100.3", sensor.Output);
+        Assert.DoesNotContain("BANNED", sensor.Output);
+        Assert.DoesNotContain(NamespacePair.ScannerAddress, HostsInSet());
+        Assert.True(NamespacePair.Connects(_pair.Scanner, NamespacePair.TargetAddress, Port));
+    }
+
     [Fail2banFact]
     public void Fail2ban_matches_exactly_the_scanners_that_were_blocked_in_real_sensor_output()
     {

@@ -16,6 +16,15 @@ public sealed class NamespaceFactAttribute : FactAttribute
     }
 }
 
+/// <summary>A theory with the needs of <see cref="NamespaceFactAttribute"/>.</summary>
+public sealed class NamespaceTheoryAttribute : TheoryAttribute
+{
+    public NamespaceTheoryAttribute()
+    {
+        Skip = NamespacePair.Unavailable();
+    }
+}
+
 /// <summary>
 /// Two network namespaces of the test's own joined by a veth pair, addressed from 198.51.100.0/24
 /// (RFC 5737): the only place a test's traffic goes. Deleted on dispose, whatever the test did.
