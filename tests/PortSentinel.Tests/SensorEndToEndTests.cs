@@ -138,6 +138,28 @@ public sealed class SensorEndToEndTests : IDisposable
         Assert.True(NamespacePair.Connects(_pair.Scanner, NamespacePair.TargetAddress, Port));
     }
 
+    [NamespaceFact]
+    public void A_ban_expires_when_its_time_is_up_and_a_second_offence_is_banned_longer()
+    {
+        using var sensor = new SensorProcess(_pair.Target, _data,
+            extra: ["--set", "Decide:BanSeconds=3", "--set", "Detection:IdleSeconds=1"]);
+        sensor.WaitFor("CAPTURING on ps-target");
+        Scan("1-100");
+        sensor.WaitFor($"BANNED {NamespacePair.ScannerAddress} for 3s offence=1");
+        Assert.False(NamespacePair.Connects(_pair.Scanner, NamespacePair.TargetAddress, Port));
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (HostsInSet().Contains(NamespacePair.ScannerAddress, StringComparison.Ordinal))
+        {
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(30), "the ban never expired");
+            Thread.Sleep(250);
+        }
+        Assert.True(NamespacePair.Connects(_pair.Scanner, NamespacePair.TargetAddress, Port));
+
+        Scan("101-200");
+        sensor.WaitFor($"BANNED {NamespacePair.ScannerAddress} for 6s offence=2");
+        Assert.Equal(0, sensor.Terminate());
+    }
+
     [Fail2banFact]
     public void Fail2ban_matches_exactly_the_scanners_that_were_blocked_in_real_sensor_output()
     {
