@@ -224,32 +224,55 @@ public sealed class Sensor : IDisposable
         }
     }
 
+    // Ended scans are recorded in batches: whatever is queued, up to this many, in one transaction.
+    private const int RecordBatch = 1000;
+
     private void RespondLoop()
     {
-        foreach (var (detection, final) in _detections.GetConsumingEnumerable())
+        var ended = new List<(Detection, Decision?)>();
+        foreach (var first in _detections.GetConsumingEnumerable())
         {
-            try
+            var item = first;
+            do
             {
-                Respond(detection, final);
+                var (detection, final) = item;
+                if (final)
+                {
+                    ended.Add((detection, null));
+                    _log($"ENDED {detection.Source} kinds={string.Join(',', ScanKindNames.Names(detection.Kinds))} targets={detection.TargetCount} ports={detection.Ports} probes={detection.Probes}");
+                }
+                else
+                {
+                    Guarded(detection.Source, () => Respond(detection));
+                }
             }
-#pragma warning disable CA1031 // One failed decision must not stop the worker: it is logged, the next one proceeds.
-            catch (Exception e)
-#pragma warning restore CA1031
+            while (ended.Count < RecordBatch && _detections.TryTake(out item));
+            if (ended.Count > 0)
             {
-                _log($"ERROR deciding on {detection.Source}: {e.Message}");
+                Guarded(null, () => _store.AddDetections(ended));
+                ended.Clear();
             }
         }
     }
 
-    private void Respond(Detection detection, bool final)
+    /// <summary>One failed decision or write must not stop the worker: it is logged, the next one proceeds.</summary>
+    private void Guarded(NetAddress? source, Action action)
+    {
+        try
+        {
+            action();
+        }
+#pragma warning disable CA1031 // logged and carried on, by design
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            _log(source is { } s ? $"ERROR deciding on {s}: {e.Message}" : $"ERROR recording detections: {e.Message}");
+        }
+    }
+
+    private void Respond(Detection detection)
     {
         string kinds = string.Join(',', ScanKindNames.Names(detection.Kinds));
-        if (final)
-        {
-            _store.AddDetections([(detection, null)]);
-            _log($"ENDED {detection.Source} kinds={kinds} targets={detection.TargetCount} ports={detection.Ports} probes={detection.Probes}");
-            return;
-        }
         NetPrefix network = NetPrefix.Host(detection.Source);
         DateTimeOffset now = _time.GetUtcNow();
         Decision decision = _decider.Decide(detection, _store.PreviousBans(network), now);

@@ -63,6 +63,11 @@ public sealed class SensorEndToEndTests : IDisposable
             Assert.False(NamespacePair.Connects(_pair.Scanner, NamespacePair.TargetAddress, Port));
             Assert.Equal(0, sensor.Terminate());
             Assert.Matches(@"STOPPED ps-target: \d+ received, 0 dropped by the kernel", sensor.Output);
+            Assert.Contains($"ENDED {NamespacePair.ScannerAddress} kinds=tcp-syn", sensor.Output);
+        }
+        using (SqliteStore record = SqliteStore.Open(_data))
+        {
+            Assert.Equal(1, record.DetectionCount()); // the scan still open at stop was recorded
         }
         // Stopping leaves the ban in place; a reboot would not: delete the table, as a reboot does.
         Assert.Contains(NamespacePair.ScannerAddress, HostsInSet());

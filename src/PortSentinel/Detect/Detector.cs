@@ -102,8 +102,6 @@ public sealed class Detector
 
     public DetectorCounters Counters { get; } = new();
 
-    public long FlowsEvicted => _flows.Evicted;
-
     public long SourcesEvicted => _sources.Evicted;
 
     public int ActiveDetections => _activeList.Count;

@@ -10,10 +10,7 @@ public sealed record BanRecord(
     DateTimeOffset? Expires,
     int Offence,
     DateTimeOffset? Lifted = null,
-    string? LiftedBy = null)
-{
-    public bool IsActive(DateTimeOffset now) => Lifted is null && (Expires is null || Expires > now);
-}
+    string? LiftedBy = null);
 
 /// <summary>The store cannot be used; the message names the file and the fix.</summary>
 public sealed class StoreException : Exception

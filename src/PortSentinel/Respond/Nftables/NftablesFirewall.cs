@@ -110,7 +110,7 @@ public sealed class NftablesFirewall : IFirewall
     private bool KeepLonger(FirewallEntry entry, out string error)
     {
         error = "";
-        string set = _sets[(entry.Network.IsHost ? 0 : 2) + (entry.Network.Address.IsV4 ? 0 : 1)];
+        string set = _sets[SetOf(entry.Network)];
         if (!Run($"get element {Family} {Table} {set} {{ {entry.Network} }}", out error))
         {
             return false;
@@ -161,7 +161,7 @@ public sealed class NftablesFirewall : IFirewall
         {
             return failures;
         }
-        if (Run(Script(items, element, verb), out _))
+        if (Run(Script(items, network, element, verb), out _))
         {
             return failures;
         }
@@ -169,7 +169,7 @@ public sealed class NftablesFirewall : IFirewall
         // alone, keeping the good ones and reporting the rest.
         foreach (T item in items)
         {
-            if (!Run(Script([item], element, verb), out string error)
+            if (!Run(Script([item], network, element, verb), out string error)
                 && !(absentIsDone && error.Contains("No such file or directory", StringComparison.Ordinal)))
             {
                 failures.Add(new FirewallFailure(network(item), error.Trim()));
@@ -178,19 +178,15 @@ public sealed class NftablesFirewall : IFirewall
         return failures;
     }
 
-    private static string Script<T>(IReadOnlyList<T> items, Action<StringBuilder, T> element, string verb)
+    /// <summary>The index in <see cref="_sets"/> of the set that holds <paramref name="network"/>.</summary>
+    private static int SetOf(NetPrefix network) => (network.IsHost ? 0 : 2) + (network.Address.IsV4 ? 0 : 1);
+
+    private static string Script<T>(IReadOnlyList<T> items, Func<T, NetPrefix> network, Action<StringBuilder, T> element, string verb)
     {
         var elements = new StringBuilder[_sets.Length];
         foreach (T item in items)
         {
-            NetPrefix network = item switch
-            {
-                FirewallEntry e => e.Network,
-                NetPrefix n => n,
-                _ => throw new ArgumentException($"unexpected {typeof(T)}"),
-            };
-            int set = (network.IsHost ? 0 : 2) + (network.Address.IsV4 ? 0 : 1);
-            StringBuilder text = elements[set] ??= new StringBuilder();
+            StringBuilder text = elements[SetOf(network(item))] ??= new StringBuilder();
             text.Append(text.Length == 0 ? "" : ", ");
             element(text, item);
         }
