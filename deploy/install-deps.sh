@@ -6,7 +6,7 @@
 set -euo pipefail
 
 runtime=(libpcap0.8 libnftables1 nftables)
-test=(nmap iproute2 fail2ban ipset iptables)
+test=(nmap iproute2 fail2ban ipset iptables socat)
 corpus=(nmap tcpdump iproute2 dnsutils traceroute python3 curl iputils-ping wireshark-common)
 
 wanted=("${runtime[@]}")

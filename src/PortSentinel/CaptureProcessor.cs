@@ -10,11 +10,14 @@ namespace PortSentinel;
 /// Detection runs one packet behind decoding: the detector's memory for packet N is requested
 /// while packet N+1 is decoded (on the bench capture this hid part of the cache misses that
 /// libpcap's streaming read causes; docs/performance.md). The packet held back is finished at
-/// the end of each batch, so nothing waits longer than one pcap_dispatch call.
+/// the end of each batch, so nothing waits longer than one pcap_dispatch call. A detector handed
+/// over by <see cref="Replace"/> (new thresholds on reload) takes over, on the capture thread,
+/// before the next frame, after the old one has finished and reported what it held.
 /// </summary>
 public sealed class CaptureProcessor : IFrameSink
 {
-    private readonly Detector _detector;
+    private Detector _detector;
+    private Detector? _replacement; // handed over by Replace from another thread
     private readonly Packet[] _packets = new Packet[2];
     private readonly ulong[] _tokens = new ulong[2];
     private int _next;
@@ -34,6 +37,10 @@ public sealed class CaptureProcessor : IFrameSink
 
     public void OnFrame(long timestamp, int wireLength, ReadOnlySpan<byte> frame)
     {
+        if (Volatile.Read(ref _replacement) is not null)
+        {
+            TakeReplacement();
+        }
         ref Packet packet = ref _packets[_next];
         packet.Timestamp = timestamp;
         packet.WireLength = wireLength;
@@ -62,5 +69,25 @@ public sealed class CaptureProcessor : IFrameSink
             _detector.Process(_packets[held], _tokens[held]);
             _holding = false;
         }
+    }
+
+    private void TakeReplacement()
+    {
+        Flush();
+        _detector = Interlocked.Exchange(ref _replacement, null)!;
+    }
+
+    /// <summary>Hands detection over to <paramref name="next"/> from the next frame on (call from any thread).</summary>
+    public void Replace(Detector next)
+    {
+        ArgumentNullException.ThrowIfNull(next);
+        Volatile.Write(ref _replacement, next);
+    }
+
+    /// <summary>Once capture has ended: finishes the packet held back and reports every scan still open.</summary>
+    public void Flush()
+    {
+        OnBatchEnd();
+        _detector.Flush();
     }
 }

@@ -24,9 +24,10 @@ public sealed class Sensor : IDisposable
 
     private readonly IReadOnlyList<string> _interfaces;
     private readonly LiveCaptureOptions _capture;
-    private readonly TrapOptions _trapOptions;
+    private TrapOptions _trapOptions;
+    private Decider _decider; // read and replaced on the respond thread only
+    private Reconfiguration? _reconfiguration; // set by Reconfigure, taken by the respond thread
     private readonly DetectorOptions _detection;
-    private readonly Decider _decider;
     private readonly IFirewall _firewall;
     private readonly SqliteStore _store;
     private readonly SensorLog _log;
@@ -35,7 +36,8 @@ public sealed class Sensor : IDisposable
     // pool thread cost 7–10 ms per detection here, waking a waiting thread microseconds.
     private readonly BlockingCollection<(Detection Detection, bool Final)> _detections = new(QueueCapacity);
 
-    private readonly List<(PcapLive Capture, Thread Thread, Detector Detector)> _captures = [];
+    private readonly List<(PcapLive Capture, Thread Thread, CaptureProcessor Processor)> _captures = [];
+    private readonly Lock _trapLock = new();
     private ConnectTrap? _trap;
     private Thread? _worker;
     private long _overflow;
@@ -63,8 +65,9 @@ public sealed class Sensor : IDisposable
         _firewall.Initialize();
         DateTimeOffset now = _time.GetUtcNow();
         IReadOnlyList<BanRecord> active = _store.ActiveBans(now);
-        var failures = _firewall.Block([.. active.Select(b => new FirewallEntry(b.Network, b.Expires - now))]);
+        var failures = _firewall.Block([.. active.Select(b => new FirewallEntry(b.Network, b.Expires - now, Mode: "restore"))]);
         _log($"RESTORED {active.Count - failures.Count} bans into {_firewall.Name}" + (failures.Count > 0 ? $", {failures.Count} refused: {string.Join("; ", failures.Select(f => $"{f.Network} {f.Reason}"))}" : ""));
+        BanExpiry.Lift(_store, _firewall, now, _log); // what ran out while the sensor was down
 
         WarmUp(now);
         _worker = new Thread(RespondLoop) { Name = "respond", IsBackground = true };
@@ -80,10 +83,15 @@ public sealed class Sensor : IDisposable
             var detector = new Detector(_detection, sink);
             var processor = new CaptureProcessor(detector, live.LinkType);
             var thread = new Thread(() => RunCapture(live, processor)) { Name = $"capture {device}", IsBackground = true };
-            _captures.Add((live, thread, detector));
+            _captures.Add((live, thread, processor));
             thread.Start();
             _log($"CAPTURING on {device} ({live.LinkType}, filter \"{_capture.Filter}\")");
         }
+        StartTrap();
+    }
+
+    private void StartTrap()
+    {
         if (_trapOptions.TcpPorts.Count + _trapOptions.UdpPorts.Count > 0)
         {
             _trap = new ConnectTrap(_trapOptions, OnTrap, line => _log(line));
@@ -91,6 +99,41 @@ public sealed class Sensor : IDisposable
             _log($"TRAP listening on {string.Join(", ", _trap.Listening)}");
         }
     }
+
+    /// <summary>
+    /// Applies a new configuration while running (SIGHUP), from any thread. New thresholds
+    /// (<paramref name="detection"/>, null: unchanged) start fresh detectors from each capture's
+    /// next packet on: scans still open are reported as ended, and counted anew. The allowlist and
+    /// ban policy apply from the next decision on. New trap ports (<paramref name="trap"/>, null:
+    /// unchanged) reopen the trap.
+    /// </summary>
+    public void Reconfigure(DetectorOptions? detection, Allowlist allowlist, DecideOptions decide, TrapOptions? trap)
+    {
+        Volatile.Write(ref _reconfiguration, new Reconfiguration(allowlist, decide));
+        if (detection is not null)
+        {
+            foreach (var (_, _, processor) in _captures)
+            {
+                processor.Replace(new Detector(detection, new QueueSink(this)));
+            }
+        }
+        if (trap is not null)
+        {
+            lock (_trapLock)
+            {
+                if (_stopped)
+                {
+                    return;
+                }
+                _trap?.Dispose();
+                _trap = null;
+                _trapOptions = trap;
+                StartTrap();
+            }
+        }
+    }
+
+    private sealed record Reconfiguration(Allowlist Allowlist, DecideOptions Decide);
 
     /// <summary>
     /// Runs detection and decision once, on throwaway instances and made-up packets, so that the
@@ -170,7 +213,6 @@ public sealed class Sensor : IDisposable
         }
     }
 
-    /// <summary>Statistics of each interface, for logs and health.</summary>
     /// <summary>Stops capturing, then lets the worker finish what is queued. Bans stay in the firewall.</summary>
     public void Stop()
     {
@@ -178,16 +220,19 @@ public sealed class Sensor : IDisposable
         {
             return;
         }
-        _stopped = true;
-        _trap?.Dispose();
+        lock (_trapLock)
+        {
+            _stopped = true;
+            _trap?.Dispose();
+        }
         foreach (var (capture, _, _) in _captures)
         {
             capture.Stop();
         }
-        foreach (var (capture, thread, detector) in _captures)
+        foreach (var (capture, thread, processor) in _captures)
         {
             thread.Join();
-            detector.Flush(); // the capture thread has ended: scans still open are reported now
+            processor.Flush(); // the capture thread has ended: scans still open are reported now
             CaptureStatistics stats = capture.Statistics();
             _log($"STOPPED {capture.Device}: {stats.Received} received, {stats.Dropped} dropped by the kernel, {stats.InterfaceDropped} by the interface");
         }
@@ -227,36 +272,51 @@ public sealed class Sensor : IDisposable
     // Ended scans are recorded in batches: whatever is queued, up to this many, in one transaction.
     private const int RecordBatch = 1000;
 
+    // How often bans that ran out are lifted from a firewall without timeouts.
+    private static readonly TimeSpan _sweepEvery = TimeSpan.FromSeconds(1);
+
     private void RespondLoop()
     {
         var ended = new List<(Detection, Decision?)>();
-        foreach (var first in _detections.GetConsumingEnumerable())
+        long nextSweep = 0;
+        while (!_detections.IsCompleted)
         {
-            var item = first;
-            do
+            if (_detections.TryTake(out var item, _sweepEvery))
             {
-                var (detection, final) = item;
-                if (final)
+                do
                 {
-                    ended.Add((detection, null));
-                    _log($"ENDED {detection.Source} kinds={string.Join(',', ScanKindNames.Names(detection.Kinds))} targets={detection.TargetCount} ports={detection.Ports} probes={detection.Probes}");
+                    var (detection, final) = item;
+                    if (final)
+                    {
+                        ended.Add((detection, null));
+                        _log($"ENDED {detection.Source} kinds={string.Join(',', ScanKindNames.Names(detection.Kinds))} targets={detection.TargetCount} ports={detection.Ports} probes={detection.Probes}");
+                    }
+                    else
+                    {
+                        if (Interlocked.Exchange(ref _reconfiguration, null) is { } change)
+                        {
+                            _decider = _decider.Reconfigured(change.Allowlist, change.Decide);
+                        }
+                        Guarded($"deciding on {detection.Source}", () => Respond(detection));
+                    }
                 }
-                else
+                while (ended.Count < RecordBatch && _detections.TryTake(out item));
+                if (ended.Count > 0)
                 {
-                    Guarded(detection.Source, () => Respond(detection));
+                    Guarded("recording detections", () => _store.AddDetections(ended));
+                    ended.Clear();
                 }
             }
-            while (ended.Count < RecordBatch && _detections.TryTake(out item));
-            if (ended.Count > 0)
+            if (!_firewall.ExpiresByItself && Environment.TickCount64 >= nextSweep)
             {
-                Guarded(null, () => _store.AddDetections(ended));
-                ended.Clear();
+                Guarded("lifting expired bans", () => BanExpiry.Lift(_store, _firewall, _time.GetUtcNow(), _log));
+                nextSweep = Environment.TickCount64 + (long)_sweepEvery.TotalMilliseconds;
             }
         }
     }
 
     /// <summary>One failed decision or write must not stop the worker: it is logged, the next one proceeds.</summary>
-    private void Guarded(NetAddress? source, Action action)
+    private void Guarded(string what, Action action)
     {
         try
         {
@@ -266,7 +326,7 @@ public sealed class Sensor : IDisposable
         catch (Exception e)
 #pragma warning restore CA1031
         {
-            _log(source is { } s ? $"ERROR deciding on {s}: {e.Message}" : $"ERROR recording detections: {e.Message}");
+            _log($"ERROR {what}: {e.Message}");
         }
     }
 
@@ -278,7 +338,7 @@ public sealed class Sensor : IDisposable
         Decision decision = _decider.Decide(detection, _store.PreviousBans(network), now);
         // The firewall first, the log after: writing a line can wait on a slow pipe.
         IReadOnlyList<FirewallFailure> failures = decision.Action == DecisionAction.Block
-            ? _firewall.Block([new FirewallEntry(network, decision.BanFor)])
+            ? _firewall.Block([new FirewallEntry(network, decision.BanFor, FirstPort(detection.PortRanges), Mode(detection))])
             : [];
         // Reaction: from the first probe's capture timestamp to the element in the firewall.
         double reaction = (_time.GetUtcNow() - detection.First).TotalMilliseconds;
@@ -297,6 +357,22 @@ public sealed class Sensor : IDisposable
         // Of the reaction, the sensor's own part: from the capture of the probe that decided it.
         double own = (_time.GetUtcNow() - detection.Last).TotalMilliseconds;
         _log($"BANNED {network} for {(decision.BanFor is { } d ? $"{(long)d.TotalSeconds}s" : "ever")} offence={decision.Offence} firewall={_firewall.Name} reaction={reaction:0.000}ms sensor={own:0.000}ms");
+    }
+
+    /// <summary>The first port probed, from the ranges ("tcp 22,80-90; udp 53" gives 22); 0 if none.</summary>
+    private static ushort FirstPort(string ranges)
+    {
+        int space = ranges.IndexOf(' ', StringComparison.Ordinal);
+        int end = space < 0 ? -1 : ranges.AsSpan(space + 1).IndexOfAny(",-;…");
+        ReadOnlySpan<char> first = space < 0 ? [] : end < 0 ? ranges.AsSpan(space + 1) : ranges.AsSpan(space + 1, end);
+        return ushort.TryParse(first, out ushort port) ? port : (ushort)0;
+    }
+
+    /// <summary>The protocol of the first port probed (tcp, udp, sctp), or icmp or ip when no port was.</summary>
+    private static string Mode(Detection detection)
+    {
+        int space = detection.PortRanges.IndexOf(' ', StringComparison.Ordinal);
+        return space > 0 ? detection.PortRanges[..space] : (detection.Kinds & ScanKinds.IcmpSweep) != 0 ? "icmp" : "ip";
     }
 
     private sealed class QueueSink(Sensor sensor) : IDetectionSink

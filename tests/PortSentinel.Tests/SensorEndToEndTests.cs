@@ -165,6 +165,83 @@ public sealed class SensorEndToEndTests : IDisposable
         Assert.Equal(0, sensor.Terminate());
     }
 
+    [NamespaceFact]
+    public void On_a_firewall_without_timeouts_the_sensor_lifts_bans_that_ran_out_and_catches_up_after_being_killed()
+    {
+        string[] settings = ["--set", "Decide:BanSeconds=3", "--set", "Detection:IdleSeconds=1"];
+        using (var sensor = new SensorProcess(_pair.Target, _data, firewall: "iptables", extra: settings))
+        {
+            sensor.WaitFor("CAPTURING on ps-target");
+            Scan("1-100");
+            sensor.WaitFor($"BANNED {NamespacePair.ScannerAddress} for 3s offence=1 firewall=iptables");
+            Assert.Contains($"-s {NamespacePair.ScannerAddress}/32", BanRules(), StringComparison.Ordinal);
+            Assert.False(NamespacePair.Connects(_pair.Scanner, NamespacePair.TargetAddress, Port));
+            sensor.WaitFor($"UNBANNED {NamespacePair.ScannerAddress} (ban expired) firewall=iptables");
+            Assert.DoesNotContain(NamespacePair.ScannerAddress, BanRules(), StringComparison.Ordinal);
+            Assert.True(NamespacePair.Connects(_pair.Scanner, NamespacePair.TargetAddress, Port));
+
+            Scan("101-200");
+            sensor.WaitFor($"BANNED {NamespacePair.ScannerAddress} for 6s offence=2 firewall=iptables");
+        } // SIGKILL: nobody is left to lift the second ban when it runs out
+        Thread.Sleep(TimeSpan.FromSeconds(7));
+        Assert.Contains(NamespacePair.ScannerAddress, BanRules(), StringComparison.Ordinal);
+        using (var again = new SensorProcess(_pair.Target, _data, firewall: "iptables", extra: settings))
+        {
+            again.WaitFor("RESTORED 0 bans into iptables");
+            again.WaitFor($"UNBANNED {NamespacePair.ScannerAddress} (ban expired) firewall=iptables");
+            Assert.DoesNotContain(NamespacePair.ScannerAddress, BanRules(), StringComparison.Ordinal);
+            Assert.True(NamespacePair.Connects(_pair.Scanner, NamespacePair.TargetAddress, Port));
+            Assert.Equal(0, again.Terminate());
+        }
+    }
+
+    private string BanRules()
+    {
+        var (exit, rules) = NamespacePair.Exec(_pair.Target, TimeSpan.FromSeconds(10), "iptables", "-t", "raw", "-S", PortSentinel.Respond.Iptables.IptablesFirewall.Chain);
+        Assert.True(exit == 0, rules);
+        return rules;
+    }
+
+    [NamespaceFact]
+    public void Sighup_applies_a_new_configuration_refuses_a_bad_one_and_keeps_running()
+    {
+        string config = Path.Combine(Path.GetTempPath(), $"ps-reload-{Guid.NewGuid():N}.json");
+        try
+        {
+            File.WriteAllText(config, "{}");
+            using var sensor = new SensorProcess(_pair.Target, _data, extra: ["--config", config]);
+            sensor.WaitFor("CAPTURING on ps-target");
+
+            // The scanner allowlisted, a trap port opened, a capture setting changed.
+            File.WriteAllText(config, $$"""{ "Allowlist": [ "{{NamespacePair.ScannerAddress}}" ], "Trap": { "TcpPorts": [ 31337 ] }, "Capture": { "SnapLength": 256 } }""");
+            sensor.HangUp();
+            sensor.WaitFor("RELOADED configuration: detection unchanged, trap changed");
+            sensor.WaitFor("TRAP listening on tcp/31337");
+            sensor.WaitFor("WARNING changes to Capture take effect at the next start");
+            Scan("1-100");
+            sensor.WaitFor($"DETECTED {NamespacePair.ScannerAddress} kinds=tcp-syn");
+            Assert.Contains("action=allowlisted", sensor.Output, StringComparison.Ordinal);
+            Assert.DoesNotContain("BANNED", sensor.Output, StringComparison.Ordinal);
+
+            File.WriteAllText(config, """{ "Detection": { "VerticalPorts": 0 } }""");
+            sensor.HangUp();
+            sensor.WaitFor("ERROR reload refused, the running configuration stays: Detection:VerticalPorts is 0");
+
+            // New thresholds: port 8080 becomes a tripwire; the allowlist is gone.
+            File.WriteAllText(config, """{ "Detection": { "TripwireTcpPorts": [ 8080 ] } }""");
+            sensor.HangUp();
+            sensor.WaitFor("RELOADED configuration: detection changed, trap changed");
+            NamespacePair.Connects(_pair.Scanner, NamespacePair.TargetAddress, Port);
+            sensor.WaitFor($"BANNED {NamespacePair.ScannerAddress} for 3600s offence=1");
+            Assert.Contains("trigger=tripwire", sensor.Output, StringComparison.Ordinal);
+            Assert.Equal(0, sensor.Terminate());
+        }
+        finally
+        {
+            File.Delete(config);
+        }
+    }
+
     [Fail2banFact]
     public void Fail2ban_matches_exactly_the_scanners_that_were_blocked_in_real_sensor_output()
     {
@@ -319,16 +396,22 @@ public sealed class SensorEndToEndTests : IDisposable
             }
         }
 
+        /// <summary>SIGHUP: read the configuration again.</summary>
+        public void HangUp() => Signal("HUP");
+
         /// <summary>SIGTERM, then the exit code.</summary>
         public int Terminate()
         {
-            using (Process kill = Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])!)
-            {
-                kill.WaitForExit();
-            }
+            Signal("TERM");
             Assert.True(_process.WaitForExit(TimeSpan.FromSeconds(30)), $"the sensor did not stop on SIGTERM:\n{Output}");
             _process.WaitForExit(); // flush the output handlers
             return _process.ExitCode;
+        }
+
+        private void Signal(string name)
+        {
+            using Process kill = Process.Start("kill", [$"-{name}", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])!;
+            kill.WaitForExit();
         }
 
         public void Dispose()

@@ -17,7 +17,7 @@ public static class BansCommand
     public static Command Create()
     {
         var dataDir = new Option<string>("--data-dir") { Description = "Where the database lives.", DefaultValueFactory = _ => RunCommand.DefaultDataDirectory, Recursive = true };
-        Option<string> firewall = Firewalls.Option();
+        Option<string?> firewall = Firewalls.Option();
         firewall.Recursive = true;
         var format = new Option<string>("--format") { Description = "table (default) or json.", DefaultValueFactory = _ => "table" };
         format.AcceptOnlyFromAmong("table", "json");
@@ -43,14 +43,16 @@ public static class BansCommand
 
     private delegate int Action(SqliteStore store, IFirewall firewall, Decider decider, TextWriter output);
 
-    private static int Execute(ParseResult parse, Option<string> dataDir, Option<string> firewallName, Action action)
+    private static int Execute(ParseResult parse, Option<string> dataDir, Option<string?> firewallName, Action action)
     {
         Decider decider;
+        FirewallOptions firewallOptions;
         try
         {
             IConfiguration configuration = Settings.Load(parse.GetValue(Settings.ConfigOption), parse.GetValue(Settings.SetOption) ?? []);
             var options = Settings.Bind<DecideOptions>(configuration, DecideOptions.Section, o => o.Validate());
             decider = new Decider(new Allowlist(HostFacts.Read(), Settings.Allowlist(configuration)), options);
+            firewallOptions = Firewalls.Options(configuration, parse.GetValue(firewallName));
         }
         catch (SettingsException e)
         {
@@ -60,7 +62,7 @@ public static class BansCommand
         try
         {
             using SqliteStore store = SqliteStore.Open(parse.GetValue(dataDir) ?? RunCommand.DefaultDataDirectory);
-            using IFirewall firewall = Firewalls.Create(parse.GetValue(firewallName) ?? "nftables");
+            using IFirewall firewall = Firewalls.Create(firewallOptions);
             return action(store, firewall, decider, Console.Out);
         }
         catch (Exception e) when (e is FirewallException or StoreException)
@@ -144,7 +146,7 @@ public static class BansCommand
             Console.Error.WriteLine($"portsentinel: --for {duration}: give a duration such as 90s, 30m, 12h, 7d, or permanent.");
             return ExitCodes.BadInput;
         }
-        firewall.Initialize();
+        Prepare(store, firewall);
         var failures = firewall.Block([new FirewallEntry(network, length)]);
         if (failures.Count > 0)
         {
@@ -173,7 +175,7 @@ public static class BansCommand
             }
             networks.Add(network.Value);
         }
-        firewall.Initialize();
+        Prepare(store, firewall);
         var failures = firewall.Unblock(networks);
         foreach (FirewallFailure failure in failures)
         {
@@ -182,6 +184,13 @@ public static class BansCommand
         int lifted = store.LiftBans([.. networks.Except(failures.Select(f => f.Network))], DateTimeOffset.UtcNow, $"cli:{Environment.UserName}");
         output.WriteLine($"Lifted {lifted} ban{(lifted == 1 ? "" : "s")}.");
         return failures.Count == 0 ? ExitCodes.Ok : ExitCodes.BadInput;
+    }
+
+    /// <summary>Sets the firewall up and, as the sensor would, lifts bans that ran out on a firewall without timeouts.</summary>
+    private static void Prepare(SqliteStore store, IFirewall firewall)
+    {
+        firewall.Initialize();
+        BanExpiry.Lift(store, firewall, DateTimeOffset.UtcNow, line => Console.Error.WriteLine($"portsentinel: {line}"));
     }
 
     public static bool TryParseDuration(string text, out TimeSpan? duration)

@@ -22,13 +22,14 @@ public static class DoctorCommand
     {
         var interfaces = new Option<string[]>("--interface") { Description = "Check capture on this interface (repeatable); default: those run would use." };
         var dataDir = new Option<string>("--data-dir") { Description = "The data directory to check.", DefaultValueFactory = _ => RunCommand.DefaultDataDirectory };
-        var command = new Command("doctor", "Check libpcap, capture, the firewall, capabilities, the data directory and the configuration.") { interfaces, dataDir };
+        Option<string?> firewall = Firewalls.Option();
+        var command = new Command("doctor", "Check libpcap, capture, the firewall, capabilities, the data directory and the configuration.") { interfaces, dataDir, firewall };
         Settings.AddTo(command);
-        command.SetAction(p => Run(p.GetValue(interfaces) ?? [], p.GetValue(dataDir) ?? RunCommand.DefaultDataDirectory, p.GetValue(Settings.ConfigOption), p.GetValue(Settings.SetOption) ?? [], Console.Out));
+        command.SetAction(p => Run(p.GetValue(interfaces) ?? [], p.GetValue(dataDir) ?? RunCommand.DefaultDataDirectory, p.GetValue(firewall), p.GetValue(Settings.ConfigOption), p.GetValue(Settings.SetOption) ?? [], Console.Out));
         return command;
     }
 
-    public static int Run(string[] interfaces, string dataDirectory, FileInfo? config, string[] overrides, TextWriter output)
+    public static int Run(string[] interfaces, string dataDirectory, string? firewallName, FileInfo? config, string[] overrides, TextWriter output)
     {
         ArgumentNullException.ThrowIfNull(output);
         int problems = 0;
@@ -38,14 +39,10 @@ public static class DoctorCommand
             problems += problem is null ? 0 : 1;
         }
 
+        var firewallOptions = new FirewallOptions { Backend = firewallName ?? "nftables" };
         try
         {
-            IConfiguration configuration = Settings.Load(config, overrides);
-            Settings.Detection(configuration);
-            Settings.Bind<DecideOptions>(configuration, DecideOptions.Section, o => o.Validate());
-            Settings.Bind<LiveCaptureOptions>(configuration, "Capture");
-            Settings.Bind<TrapOptions>(configuration, TrapOptions.Section, o => o.Validate());
-            Settings.Allowlist(configuration);
+            firewallOptions = SensorSettings.Load(config, overrides, firewallName).Firewall;
             Report("configuration", null, "valid");
         }
         catch (SettingsException e)
@@ -81,12 +78,18 @@ public static class DoctorCommand
 
         try
         {
-            using var nftables = new NftablesFirewall();
-            Report("firewall nftables", nftables.Probe(), "reachable through libnftables");
+            // nftables is only probed; the other backends are set up, as run would.
+            using IFirewall backend = Firewalls.Create(firewallOptions);
+            string? problem = backend is NftablesFirewall nftables ? nftables.Probe() : null;
+            if (backend is not NftablesFirewall)
+            {
+                backend.Initialize();
+            }
+            Report($"firewall {backend.Name}", problem, backend.ExpiresByItself ? "works; bans expire in the kernel" : "works; the sensor lifts bans that run out");
         }
         catch (FirewallException e)
         {
-            Report("firewall nftables", e.Message, "");
+            Report($"firewall {firewallOptions.Backend}", e.Message, "");
         }
 
         try

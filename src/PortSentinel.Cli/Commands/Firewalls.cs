@@ -1,28 +1,53 @@
 using System.CommandLine;
+using Microsoft.Extensions.Configuration;
 using PortSentinel.Respond;
+using PortSentinel.Respond.Command;
+using PortSentinel.Respond.HostsDeny;
 using PortSentinel.Respond.Ipset;
+using PortSentinel.Respond.Iptables;
 using PortSentinel.Respond.Nftables;
+using PortSentinel.Respond.Route;
 
 namespace PortSentinel.Cli.Commands;
 
 /// <summary>The firewall backends by their configuration names.</summary>
 public static class Firewalls
 {
-    public static Option<string> Option()
+    public static Option<string?> Option()
     {
-        var option = new Option<string>("--firewall")
+        var option = new Option<string?>("--firewall")
         {
-            Description = "nftables (default), ipset (ipset + iptables), or dry-run (decide and log, change nothing).",
-            DefaultValueFactory = _ => "nftables",
+            Description = "The backend that blocks: nftables (default), ipset, iptables, route, hosts-deny, command, or dry-run (decide and log, change nothing). Overrides Firewall:Backend.",
         };
-        option.AcceptOnlyFromAmong("nftables", "ipset", "dry-run");
+        option.AcceptOnlyFromAmong([.. FirewallOptions.Backends]);
         return option;
     }
 
-    public static IFirewall Create(string name) => name switch
+    /// <summary>The <c>Firewall</c> section, with <paramref name="chosen"/> (--firewall) over its Backend key.</summary>
+    public static FirewallOptions Options(IConfiguration configuration, string? chosen)
     {
-        "dry-run" => new DryRunFirewall(),
-        "ipset" => new IpsetFirewall(),
-        _ => new NftablesFirewall(),
-    };
+        var options = Settings.Bind<FirewallOptions>(configuration, FirewallOptions.Section);
+        options.Backend = chosen ?? options.Backend;
+        IReadOnlyList<string> errors = options.Validate();
+        if (errors.Count > 0)
+        {
+            throw new SettingsException(string.Join(Environment.NewLine, errors));
+        }
+        return options;
+    }
+
+    public static IFirewall Create(FirewallOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return options.Backend switch
+        {
+            "dry-run" => new DryRunFirewall(),
+            "ipset" => new IpsetFirewall(),
+            "iptables" => new IptablesFirewall(),
+            "route" => new RouteFirewall(),
+            "hosts-deny" => new HostsDenyFirewall(options),
+            "command" => new CommandFirewall(options),
+            _ => new NftablesFirewall(),
+        };
+    }
 }

@@ -28,6 +28,20 @@ public sealed class Decider
         _options = options;
     }
 
+    /// <summary>
+    /// A decider with a new allowlist and policy that remembers this one's recent bans, so that a
+    /// reload does not reopen the per-minute cap. Call it where <see cref="Decide"/> is called.
+    /// </summary>
+    public Decider Reconfigured(Allowlist allowlist, DecideOptions options)
+    {
+        var next = new Decider(allowlist, options);
+        foreach (DateTimeOffset ban in _recentBans)
+        {
+            next._recentBans.Enqueue(ban);
+        }
+        return next;
+    }
+
     /// <param name="detection">The detection to decide on.</param>
     /// <param name="previousBans">How many times the source was banned before (from the record).</param>
     /// <param name="now">The decision time.</param>

@@ -15,6 +15,8 @@ public sealed class DryRunFirewall : IFirewall
 
     public string Name => "dry-run";
 
+    public bool ExpiresByItself => true;
+
     public void Initialize()
     {
     }

@@ -39,4 +39,16 @@ internal static class ExternalTool
             return (process.ExitCode, (output.Result + errors.Result).Trim());
         }
     }
+
+    /// <summary>Runs a set-up step that must succeed; throws naming the backend, the step and, when it is one, the missing capability.</summary>
+    public static void Require(string backend, string file, string[] arguments)
+    {
+        var (exit, output) = Run(file, arguments);
+        if (exit != 0)
+        {
+            throw new FirewallException($"{backend} backend: {file} {string.Join(' ', arguments)} failed: {output}"
+                + (output.Contains("Permission denied", StringComparison.OrdinalIgnoreCase) || output.Contains("not permitted", StringComparison.OrdinalIgnoreCase)
+                    ? " (changing the firewall needs CAP_NET_ADMIN)" : ""));
+        }
+    }
 }

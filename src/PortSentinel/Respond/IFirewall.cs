@@ -2,11 +2,20 @@ using PortSentinel.Decode;
 
 namespace PortSentinel.Respond;
 
-/// <summary>An address or network to block, for a time or until it is removed.</summary>
-public readonly record struct FirewallEntry(NetPrefix Network, TimeSpan? Timeout);
+/// <summary>
+/// An address or network to block, for a time or until it is removed. <paramref name="Port"/> and
+/// <paramref name="Mode"/> say what set it off (the first port probed and its protocol, e.g. tcp;
+/// "manual" for a ban by hand): the command backend passes them on as <c>$PORT$</c> and <c>$MODE$</c>.
+/// </summary>
+public readonly record struct FirewallEntry(NetPrefix Network, TimeSpan? Timeout, ushort Port = 0, string? Mode = null);
 
 /// <summary>An entry the firewall holds, with the time it has left (null: until removed).</summary>
-public readonly record struct BlockedEntry(NetPrefix Network, TimeSpan? Remaining);
+public readonly record struct BlockedEntry(NetPrefix Network, TimeSpan? Remaining)
+{
+    /// <summary>An entry whose ban ends at <paramref name="until"/> (Unix seconds; null: never), as seen at <paramref name="now"/>.</summary>
+    public static BlockedEntry Ending(NetPrefix network, long? until, DateTimeOffset now) =>
+        new(network, until is { } u ? TimeSpan.FromTicks(Math.Max(0, (DateTimeOffset.FromUnixTimeSeconds(u) - now).Ticks)) : null);
+}
 
 /// <summary>An entry the firewall refused, and the firewall's reason.</summary>
 public readonly record struct FirewallFailure(NetPrefix Network, string Reason);
@@ -20,6 +29,12 @@ public interface IFirewall : IDisposable
 {
     /// <summary>The backend's name in configuration (e.g. nftables).</summary>
     string Name { get; }
+
+    /// <summary>
+    /// Whether a ban ends by itself when its time is up (kernel timeouts: nftables, ipset). When
+    /// not, the sensor lifts expired bans itself, from the record (<see cref="BanExpiry"/>).
+    /// </summary>
+    bool ExpiresByItself { get; }
 
     /// <summary>Creates what the backend needs; safe to call again. Throws <see cref="FirewallException"/> naming what is missing.</summary>
     void Initialize();

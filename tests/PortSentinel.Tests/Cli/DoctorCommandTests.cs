@@ -22,6 +22,26 @@ public sealed class DoctorCommandTests : IDisposable
         Assert.Contains("Everything the sensor needs is here.", output);
     }
 
+    [NamespaceTheory]
+    [InlineData("ipset", "bans expire in the kernel")]
+    [InlineData("iptables", "the sensor lifts bans that run out")]
+    [InlineData("route", "the sensor lifts bans that run out")]
+    public void The_chosen_backend_is_the_one_checked(string backend, string expiry)
+    {
+        using var pair = new NamespacePair();
+        var (exit, output) = NamespacePair.Exec(pair.Target, TimeSpan.FromSeconds(60), "dotnet", Cli, "doctor", "--interface", NamespacePair.TargetDevice, "--data-dir", _data, "--firewall", backend);
+        Assert.True(exit == 0, output);
+        Assert.Contains($"ok    firewall {backend}: works; {expiry}", output);
+    }
+
+    [Fact]
+    public void The_command_backend_without_a_command_names_the_key()
+    {
+        var (exit, output) = ProcessRunner.Run("dotnet", [Cli, "doctor", "--data-dir", _data, "--set", "Firewall:Backend=command"], TimeSpan.FromSeconds(60));
+        Assert.Equal(1, exit);
+        Assert.Contains("FAIL  configuration: Firewall:BlockCommand must be set", output);
+    }
+
     [NamespaceFact]
     public void Without_the_capabilities_each_missing_one_is_named_with_the_fix()
     {

@@ -137,6 +137,46 @@ public sealed class SqliteStore : IDisposable
         return lifted;
     }
 
+    /// <summary>
+    /// Networks whose bans have all run out by <paramref name="now"/> and were never marked lifted:
+    /// what a firewall without timeouts still holds and the sensor must lift.
+    /// </summary>
+    public IReadOnlyList<NetPrefix> ExpiredUnlifted(DateTimeOffset now)
+    {
+        using SqliteCommand query = _connection.CreateCommand();
+        query.CommandText = """
+            SELECT DISTINCT network FROM bans b
+            WHERE lifted IS NULL AND expires <= $now
+              AND NOT EXISTS (SELECT 1 FROM bans a WHERE a.network = b.network AND a.lifted IS NULL AND (a.expires IS NULL OR a.expires > $now))
+            """;
+        query.Parameters.AddWithValue("$now", now.ToUnixTimeMilliseconds());
+        var networks = new List<NetPrefix>();
+        using SqliteDataReader reader = query.ExecuteReader();
+        while (reader.Read())
+        {
+            networks.Add(NetPrefix.Parse(reader.GetString(0)));
+        }
+        return networks;
+    }
+
+    /// <summary>Marks the run-out bans of these networks lifted, at the time each ran out, by <c>expiry</c>.</summary>
+    public void MarkExpired(IReadOnlyList<NetPrefix> networks, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(networks);
+        using SqliteTransaction tx = _connection.BeginTransaction();
+        using SqliteCommand update = _connection.CreateCommand();
+        update.Transaction = tx;
+        update.CommandText = "UPDATE bans SET lifted = expires, lifted_by = 'expiry' WHERE network = $n AND lifted IS NULL AND expires <= $now";
+        update.Parameters.AddWithValue("$now", now.ToUnixTimeMilliseconds());
+        SqliteParameter network = update.Parameters.Add("$n", SqliteType.Text);
+        foreach (NetPrefix n in networks)
+        {
+            network.Value = n.ToString();
+            update.ExecuteNonQuery();
+        }
+        tx.Commit();
+    }
+
     /// <summary>Records detections with the decision taken on each (if any), in one transaction.</summary>
     public void AddDetections(IReadOnlyList<(Detection Detection, Decision? Decision)> items)
     {

@@ -23,21 +23,23 @@ public sealed class IpsetFirewall : IFirewall
 
     public string Name => "ipset";
 
+    public bool ExpiresByItself => true;
+
     public void Initialize()
     {
         foreach (var (set, family, tables) in _families)
         {
-            Require("ipset", ["create", set, "hash:net", "family", family, "timeout", "0", "maxelem", "1048576", "-exist"]);
+            ExternalTool.Require("ipset", "ipset", ["create", set, "hash:net", "family", family, "timeout", "0", "maxelem", "1048576", "-exist"]);
             var (exists, _) = ExternalTool.Run(tables, ["-t", "raw", "-n", "-L", Chain]);
             if (exists != 0)
             {
-                Require(tables, ["-t", "raw", "-N", Chain]);
+                ExternalTool.Require("ipset", tables, ["-t", "raw", "-N", Chain]);
             }
-            Require(tables, ["-t", "raw", "-F", Chain]);
-            Require(tables, ["-t", "raw", "-A", Chain, "-m", "set", "--match-set", set, "src", "-j", "DROP"]);
+            ExternalTool.Require("ipset", tables, ["-t", "raw", "-F", Chain]);
+            ExternalTool.Require("ipset", tables, ["-t", "raw", "-A", Chain, "-m", "set", "--match-set", set, "src", "-j", "DROP"]);
             if (ExternalTool.Run(tables, ["-t", "raw", "-C", "PREROUTING", "-j", Chain]).Exit != 0)
             {
-                Require(tables, ["-t", "raw", "-I", "PREROUTING", "-j", Chain]);
+                ExternalTool.Require("ipset", tables, ["-t", "raw", "-I", "PREROUTING", "-j", Chain]);
             }
         }
     }
@@ -135,16 +137,5 @@ public sealed class IpsetFirewall : IFirewall
             }
         }
         return failures;
-    }
-
-    private static void Require(string tool, string[] arguments)
-    {
-        var (exit, output) = ExternalTool.Run(tool, arguments);
-        if (exit != 0)
-        {
-            throw new FirewallException($"ipset backend: {tool} {string.Join(' ', arguments)} failed: {output}"
-                + (output.Contains("Permission denied", StringComparison.OrdinalIgnoreCase) || output.Contains("not permitted", StringComparison.OrdinalIgnoreCase)
-                    ? " (changing the firewall needs CAP_NET_ADMIN)" : ""));
-        }
     }
 }

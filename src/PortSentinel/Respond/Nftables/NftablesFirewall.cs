@@ -50,6 +50,8 @@ public sealed class NftablesFirewall : IFirewall
 
     public string Name => "nftables";
 
+    public bool ExpiresByItself => true;
+
     public void Initialize()
     {
         // One transaction: the table, its sets and its chain appear together or not at all; the
