@@ -6,6 +6,7 @@ using PortSentinel.Detect;
 using PortSentinel.Record;
 using PortSentinel.Record.Sqlite;
 using PortSentinel.Respond;
+using PortSentinel.Synthetic;
 
 namespace PortSentinel;
 
@@ -34,7 +35,7 @@ public sealed class Sensor : IDisposable
     private readonly TimeProvider _time;
     // A blocking queue read by a thread of its own, not a channel read on the thread pool: waking a
     // pool thread cost 7–10 ms per detection here, waking a waiting thread microseconds.
-    private readonly BlockingCollection<(Detection Detection, bool Final)> _detections = new(QueueCapacity);
+    private readonly BlockingCollection<(Detection Detection, Item Kind)> _detections = new(QueueCapacity);
 
     private readonly List<(PcapLive Capture, Thread Thread, CaptureProcessor Processor)> _captures = [];
     private readonly Lock _trapLock = new();
@@ -69,9 +70,10 @@ public sealed class Sensor : IDisposable
         _log($"RESTORED {active.Count - failures.Count} bans into {_firewall.Name}" + (failures.Count > 0 ? $", {failures.Count} refused: {string.Join("; ", failures.Select(f => $"{f.Network} {f.Reason}"))}" : ""));
         BanExpiry.Lift(_store, _firewall, now, _log); // what ran out while the sensor was down
 
-        WarmUp(now);
+        Detection rehearsal = WarmUp();
         _worker = new Thread(RespondLoop) { Name = "respond", IsBackground = true };
         _worker.Start();
+        Enqueue(rehearsal, Item.Rehearsal);
         foreach (string device in _interfaces)
         {
             PcapLive live = PcapLive.Open(device, _capture);
@@ -136,40 +138,46 @@ public sealed class Sensor : IDisposable
     private sealed record Reconfiguration(Allowlist Allowlist, DecideOptions Decide);
 
     /// <summary>
-    /// Runs detection and decision once, on throwaway instances and made-up packets, so that the
-    /// first real scanner does not wait for the JIT: measured, the first ban of a process took
-    /// 30–50 ms without it, nearly all of it compiling the paths that only a detection takes.
+    /// Runs capture processing once, on a throwaway detector and made-up frames, and returns what it
+    /// raised for the respond thread to rehearse (<see cref="Item.Rehearsal"/>), so that the first
+    /// real scanner does not wait for the JIT: measured, the first ban of a process took 30–50 ms
+    /// without any warm-up, and still 12–20 ms when only detection and decision were warmed, the
+    /// rest compiling the queue, the respond path and the firewall's.
     /// </summary>
-    private void WarmUp(DateTimeOffset now)
+    private Detection WarmUp()
     {
+        // Synthetic traffic with scans planted in it, through the capture thread's own path:
+        // decode, detect, raise. Made up in memory; nothing is sent anywhere.
         var sink = new WarmUpSink();
-        var detector = new Detector(new DetectorOptions { SourceCapacity = 64, FlowCapacity = 64 }, sink);
-        NetAddress scanner = NetAddress.FromV4(0xC000_02FE); // 192.0.2.254: documentation range, never sent anywhere
-        NetAddress target = NetAddress.FromV4(0xC000_02FD);
-        var packet = new Packet { IpVersion = 4, Protocol = IpProtocol.Tcp, HasTransport = true, Ttl = 64, Timestamp = now.ToUnixTimeMilliseconds() * 1000 };
-        for (ushort port = 1; port <= 12; port++)
+        var processor = new CaptureProcessor(new Detector(new DetectorOptions(), sink), LinkType.Ethernet);
+        TrafficGenerator.Generate((int)TrafficGenerator.MinimumPackets, seed: 1).Replay(processor);
+        processor.Flush();
+        if (_firewall.ExpiresByItself)
         {
-            packet.Source = scanner;
-            packet.Destination = target;
-            packet.SourcePort = 40000;
-            packet.DestinationPort = port;
-            packet.TcpFlags = TcpFlags.Syn;
-            detector.Process(packet);
-            packet.Source = target;
-            packet.Destination = scanner;
-            packet.SourcePort = port;
-            packet.DestinationPort = 40000;
-            packet.TcpFlags = TcpFlags.Rst | TcpFlags.Ack;
-            detector.Process(packet);
+            // The in-kernel backends' change path, once through: 192.0.2.254 (a documentation
+            // address, never a real source) blocked for a second and lifted at once. Not the other
+            // backends: a command backend would run the administrator's command.
+            NetPrefix nobody = NetPrefix.Host(NetAddress.FromV4(0xC000_02FE));
+            _ = _firewall.Block([new FirewallEntry(nobody, TimeSpan.FromSeconds(1), Mode: "warm-up")]);
+            _ = _firewall.Unblock([nobody]);
         }
-        detector.Flush();
-        var decider = new Decider(new Allowlist(new HostFacts([], [], []), []), new DecideOptions());
-        foreach (Detection detection in sink.Detections)
-        {
-            _ = decider.Decide(detection, _store.PreviousBans(NetPrefix.Host(detection.Source)), now);
-            _ = string.Join(',', ScanKindNames.Names(detection.Kinds));
-        }
+        return sink.Detections[0];
     }
+
+    /// <summary>What goes through the queue to the respond thread.</summary>
+    private enum Item
+    {
+        /// <summary>A scanner recognised: decide, block, log.</summary>
+        Raised,
+
+        /// <summary>A scan over: record its evidence.</summary>
+        Ended,
+
+        /// <summary>A made-up detection at start, decided and "blocked" on throwaway instances: warms the path, changes nothing.</summary>
+        Rehearsal,
+    }
+
+    private static readonly Decider _rehearsalDecider = new(new Allowlist(new HostFacts([], [], []), []), new DecideOptions());
 
     private sealed class WarmUpSink : IDetectionSink
     {
@@ -202,12 +210,12 @@ public sealed class Sensor : IDisposable
             Outcomes = new DetectionOutcomes(tcp ? 1 : 0, 0, 0, tcp ? 0 : 1, 0),
             Final = false,
         };
-        Enqueue(detection, final: false);
+        Enqueue(detection, Item.Raised);
     }
 
-    private void Enqueue(Detection detection, bool final)
+    private void Enqueue(Detection detection, Item kind)
     {
-        if (!_detections.TryAdd((detection, final)))
+        if (!_detections.TryAdd((detection, kind)))
         {
             Interlocked.Increment(ref _overflow);
         }
@@ -285,8 +293,8 @@ public sealed class Sensor : IDisposable
             {
                 do
                 {
-                    var (detection, final) = item;
-                    if (final)
+                    var (detection, kind) = item;
+                    if (kind == Item.Ended)
                     {
                         ended.Add((detection, null));
                         _log($"ENDED {detection.Source} kinds={string.Join(',', ScanKindNames.Names(detection.Kinds))} targets={detection.TargetCount} ports={detection.Ports} probes={detection.Probes}");
@@ -297,7 +305,7 @@ public sealed class Sensor : IDisposable
                         {
                             _decider = _decider.Reconfigured(change.Allowlist, change.Decide);
                         }
-                        Guarded($"deciding on {detection.Source}", () => Respond(detection));
+                        Guarded($"deciding on {detection.Source}", () => Respond(detection, kind == Item.Rehearsal));
                     }
                 }
                 while (ended.Count < RecordBatch && _detections.TryTake(out item));
@@ -330,33 +338,39 @@ public sealed class Sensor : IDisposable
         }
     }
 
-    private void Respond(Detection detection)
+    private void Respond(Detection detection, bool rehearsal)
     {
+        Decider decider = rehearsal ? _rehearsalDecider : _decider;
+        IFirewall firewall = rehearsal ? new DryRunFirewall(_time) : _firewall;
+        SensorLog log = rehearsal ? static _ => { } : _log;
         string kinds = string.Join(',', ScanKindNames.Names(detection.Kinds));
         NetPrefix network = NetPrefix.Host(detection.Source);
         DateTimeOffset now = _time.GetUtcNow();
-        Decision decision = _decider.Decide(detection, _store.PreviousBans(network), now);
+        Decision decision = decider.Decide(detection, _store.PreviousBans(network), now);
         // The firewall first, the log after: writing a line can wait on a slow pipe.
         IReadOnlyList<FirewallFailure> failures = decision.Action == DecisionAction.Block
-            ? _firewall.Block([new FirewallEntry(network, decision.BanFor, FirstPort(detection.PortRanges), Mode(detection))])
+            ? firewall.Block([new FirewallEntry(network, decision.BanFor, FirstPort(detection.PortRanges), Mode(detection))])
             : [];
         // Reaction: from the first probe's capture timestamp to the element in the firewall.
         double reaction = (_time.GetUtcNow() - detection.First).TotalMilliseconds;
         // fail2ban matches "DETECTED <HOST>" (deploy/fail2ban/filter.d/portsentinel.conf).
-        _log($"DETECTED {detection.Source} kinds={kinds} severity={decision.Severity.ToString().ToLowerInvariant()} action={decision.Action.ToString().ToLowerInvariant()} trigger={detection.Trigger} ports={detection.Ports} targets={detection.TargetCount}: {decision.Reason}");
+        log($"DETECTED {detection.Source} kinds={kinds} severity={decision.Severity.ToString().ToLowerInvariant()} action={decision.Action.ToString().ToLowerInvariant()} trigger={detection.Trigger} ports={detection.Ports} targets={detection.TargetCount}: {decision.Reason}");
         if (decision.Action != DecisionAction.Block)
         {
             return;
         }
         if (failures.Count > 0)
         {
-            _log($"ERROR {_firewall.Name} refused to block {network}: {failures[0].Reason}");
+            log($"ERROR {firewall.Name} refused to block {network}: {failures[0].Reason}");
             return;
         }
-        _store.AddBans([new BanRecord(network, kinds, now, now + decision.BanFor, decision.Offence)]);
+        if (!rehearsal)
+        {
+            _store.AddBans([new BanRecord(network, kinds, now, now + decision.BanFor, decision.Offence)]);
+        }
         // Of the reaction, the sensor's own part: from the capture of the probe that decided it.
         double own = (_time.GetUtcNow() - detection.Last).TotalMilliseconds;
-        _log($"BANNED {network} for {(decision.BanFor is { } d ? $"{(long)d.TotalSeconds}s" : "ever")} offence={decision.Offence} firewall={_firewall.Name} reaction={reaction:0.000}ms sensor={own:0.000}ms");
+        log($"BANNED {network} for {(decision.BanFor is { } d ? $"{(long)d.TotalSeconds}s" : "ever")} offence={decision.Offence} firewall={firewall.Name} reaction={reaction:0.000}ms sensor={own:0.000}ms");
     }
 
     /// <summary>The first port probed, from the ranges ("tcp 22,80-90; udp 53" gives 22); 0 if none.</summary>
@@ -377,8 +391,8 @@ public sealed class Sensor : IDisposable
 
     private sealed class QueueSink(Sensor sensor) : IDetectionSink
     {
-        public void Raised(Detection detection) => sensor.Enqueue(detection, final: false);
+        public void Raised(Detection detection) => sensor.Enqueue(detection, Item.Raised);
 
-        public void Closed(Detection detection) => sensor.Enqueue(detection, final: true);
+        public void Closed(Detection detection) => sensor.Enqueue(detection, Item.Ended);
     }
 }

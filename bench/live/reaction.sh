@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Reaction time and what the scanner learns, measured live (issue: live sensor, performance).
+# Builds two network namespaces joined by a veth pair (198.51.100.0/24, RFC 5737), runs the sensor
+# (Release, nftables) in the target with three open ports, scans it from the other with
+# nmap -sS -p 1-1000, and prints the sensor's BANNED line and nmap's port states. Each run is a
+# fresh sensor process and a fresh data directory. Everything it creates is removed at exit.
+#   sudo bench/live/reaction.sh [RUNS] [NMAP TIMING, e.g. -T4]
+# SENSOR_ARGS adds options to `run` (e.g. "--set Capture:ReadTimeoutMilliseconds=2"), WRAP a
+# command in front of it (e.g. "nice -n -10").
+set -euo pipefail
+runs=${1:-5}
+timing=${2:-}
+root=$(cd "$(dirname "$0")/../.." && pwd)
+"$root/portsentinel" --help >/dev/null # builds .build/cli when sources changed
+cli="$root/.build/cli/PortSentinel.Cli"
+s=ps-react-s-$$ t=ps-react-t-$$
+work=$(mktemp -d)
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  ip netns del "$s" 2>/dev/null || true
+  ip netns del "$t" 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+ip netns add "$s"
+ip netns add "$t"
+ip link add ps-react-a netns "$s" type veth peer name ps-react-b netns "$t"
+ip -n "$s" addr add 198.51.100.1/24 dev ps-react-a
+ip -n "$t" addr add 198.51.100.2/24 dev ps-react-b
+for ns in "$s" "$t"; do ip -n "$ns" link set lo up; done
+ip -n "$s" link set ps-react-a up
+ip -n "$t" link set ps-react-b up
+for port in 22 80 443; do
+  ip netns exec "$t" timeout 600 python3 -c "
+import socket,time
+s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(('198.51.100.2',$port)); s.listen(64); time.sleep(600)" &
+  pids+=($!)
+done
+sleep 0.5
+for run in $(seq 1 "$runs"); do
+  data="$work/data-$run"
+  ip netns exec "$t" ${WRAP:-} "$cli" run --interface ps-react-b --data-dir "$data" ${SENSOR_ARGS:-} >"$work/sensor-$run.log" 2>&1 &
+  sensor=$!
+  pids+=("$sensor")
+  for _ in $(seq 1 100); do grep -q "RUNNING" "$work/sensor-$run.log" && break; sleep 0.1; done
+  ip netns exec "$s" timeout 120 nmap -n -Pn -sS -p 1-1000 $timing --max-retries 1 198.51.100.2 >"$work/nmap-$run.txt" 2>&1 || true
+  sleep 0.5
+  kill -TERM "$sensor"; wait "$sensor" || true
+  banned=$(grep -m1 -o 'BANNED.*' "$work/sensor-$run.log" || true)
+  open=$(grep -c '/tcp *open' "$work/nmap-$run.txt" || true)
+  states=$(grep -m1 -E 'Not shown|ignored states|filtered|closed' "$work/nmap-$run.txt" || true)
+  echo "run $run: ${banned:-no ban} | open=$open | ${states:-}"
+  # Restore the scanner's access for the next run.
+  ip netns exec "$t" nft delete table inet portsentinel 2>/dev/null || true
+done
