@@ -177,8 +177,6 @@ public sealed class Sensor : IDisposable
         Rehearsal,
     }
 
-    private static readonly Decider _rehearsalDecider = new(new Allowlist(new HostFacts([], [], []), []), new DecideOptions());
-
     private sealed class WarmUpSink : IDetectionSink
     {
         public List<Detection> Detections { get; } = [];
@@ -315,7 +313,7 @@ public sealed class Sensor : IDisposable
                     ended.Clear();
                 }
             }
-            if (!_firewall.ExpiresByItself && Environment.TickCount64 >= nextSweep)
+            if (Environment.TickCount64 >= nextSweep)
             {
                 Guarded("lifting expired bans", () => BanExpiry.Lift(_store, _firewall, _time.GetUtcNow(), _log));
                 nextSweep = Environment.TickCount64 + (long)_sweepEvery.TotalMilliseconds;
@@ -340,7 +338,7 @@ public sealed class Sensor : IDisposable
 
     private void Respond(Detection detection, bool rehearsal)
     {
-        Decider decider = rehearsal ? _rehearsalDecider : _decider;
+        Decider decider = rehearsal ? new Decider(new Allowlist(new HostFacts([], [], []), []), new DecideOptions()) : _decider;
         IFirewall firewall = rehearsal ? new DryRunFirewall(_time) : _firewall;
         SensorLog log = rehearsal ? static _ => { } : _log;
         string kinds = string.Join(',', ScanKindNames.Names(detection.Kinds));
@@ -349,7 +347,7 @@ public sealed class Sensor : IDisposable
         Decision decision = decider.Decide(detection, _store.PreviousBans(network), now);
         // The firewall first, the log after: writing a line can wait on a slow pipe.
         IReadOnlyList<FirewallFailure> failures = decision.Action == DecisionAction.Block
-            ? firewall.Block([new FirewallEntry(network, decision.BanFor, FirstPort(detection.PortRanges), Mode(detection))])
+            ? firewall.Block([Entry(network, decision.BanFor, detection)])
             : [];
         // Reaction: from the first probe's capture timestamp to the element in the firewall.
         double reaction = (_time.GetUtcNow() - detection.First).TotalMilliseconds;
@@ -373,20 +371,21 @@ public sealed class Sensor : IDisposable
         log($"BANNED {network} for {(decision.BanFor is { } d ? $"{(long)d.TotalSeconds}s" : "ever")} offence={decision.Offence} firewall={firewall.Name} reaction={reaction:0.000}ms sensor={own:0.000}ms");
     }
 
-    /// <summary>The first port probed, from the ranges ("tcp 22,80-90; udp 53" gives 22); 0 if none.</summary>
-    private static ushort FirstPort(string ranges)
+    /// <summary>
+    /// The firewall entry for a detection, with what set it off: the first port probed and its
+    /// protocol, from the ranges ("tcp 22,80-90; udp 53" gives 22 and tcp), else icmp or ip.
+    /// </summary>
+    private static FirewallEntry Entry(NetPrefix network, TimeSpan? banFor, Detection detection)
     {
+        string ranges = detection.PortRanges;
         int space = ranges.IndexOf(' ', StringComparison.Ordinal);
-        int end = space < 0 ? -1 : ranges.AsSpan(space + 1).IndexOfAny(",-;…");
-        ReadOnlySpan<char> first = space < 0 ? [] : end < 0 ? ranges.AsSpan(space + 1) : ranges.AsSpan(space + 1, end);
-        return ushort.TryParse(first, out ushort port) ? port : (ushort)0;
-    }
-
-    /// <summary>The protocol of the first port probed (tcp, udp, sctp), or icmp or ip when no port was.</summary>
-    private static string Mode(Detection detection)
-    {
-        int space = detection.PortRanges.IndexOf(' ', StringComparison.Ordinal);
-        return space > 0 ? detection.PortRanges[..space] : (detection.Kinds & ScanKinds.IcmpSweep) != 0 ? "icmp" : "ip";
+        if (space <= 0)
+        {
+            return new FirewallEntry(network, banFor, 0, (detection.Kinds & ScanKinds.IcmpSweep) != 0 ? "icmp" : "ip");
+        }
+        ReadOnlySpan<char> rest = ranges.AsSpan(space + 1);
+        int end = rest.IndexOfAny(",-;…");
+        return new FirewallEntry(network, banFor, ushort.TryParse(end < 0 ? rest : rest[..end], out ushort port) ? port : (ushort)0, ranges[..space]);
     }
 
     private sealed class QueueSink(Sensor sensor) : IDetectionSink

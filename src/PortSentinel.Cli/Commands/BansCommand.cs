@@ -32,12 +32,10 @@ public static class BansCommand
         var remove = new Command("remove", "Lift the ban of an address or network.") { network };
         remove.SetAction(p => Execute(p, dataDir, firewall, (store, fw, _, o) => Remove(store, fw, [p.GetValue(network)!], o)));
         var flush = new Command("flush", "Lift every ban in force.");
-        flush.SetAction(p => Execute(p, dataDir, firewall, (store, fw, _, o) => Remove(store, fw, [.. store.ActiveBans(DateTimeOffset.UtcNow).Select(b => b.Network.ToString())], o)));
+        flush.SetAction(p => Execute(p, dataDir, firewall, (store, fw, _, o) => Flush(store, fw, o)));
 
         var command = new Command("bans", "List, add and lift bans.") { dataDir, firewall, list, add, remove, flush };
         Settings.AddTo(command);
-        Settings.ConfigOption.Recursive = true;
-        Settings.SetOption.Recursive = true;
         return command;
     }
 
@@ -184,6 +182,13 @@ public static class BansCommand
         int lifted = store.LiftBans([.. networks.Except(failures.Select(f => f.Network))], DateTimeOffset.UtcNow, $"cli:{Environment.UserName}");
         output.WriteLine($"Lifted {lifted} ban{(lifted == 1 ? "" : "s")}.");
         return failures.Count == 0 ? ExitCodes.Ok : ExitCodes.BadInput;
+    }
+
+    /// <summary>Lifts every ban in force.</summary>
+    public static int Flush(SqliteStore store, IFirewall firewall, TextWriter output)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        return Remove(store, firewall, [.. store.ActiveBans(DateTimeOffset.UtcNow).Select(b => b.Network.ToString())], output);
     }
 
     /// <summary>Sets the firewall up and, as the sensor would, lifts bans that ran out on a firewall without timeouts.</summary>

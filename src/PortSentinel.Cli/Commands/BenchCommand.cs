@@ -392,13 +392,7 @@ public static class BenchCommand
     {
         public long Frames { get; private set; }
 
-        public long Bytes { get; private set; }
-
-        public void OnFrame(long timestamp, int wireLength, ReadOnlySpan<byte> frame)
-        {
-            Frames++;
-            Bytes += frame.Length;
-        }
+        public void OnFrame(long timestamp, int wireLength, ReadOnlySpan<byte> frame) => Frames++;
     }
 
     private sealed class CollectingSink : IDetectionSink

@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Net.NetworkInformation;
 using Microsoft.Extensions.Configuration;
 using PortSentinel.Capture;
 using PortSentinel.Decide;
@@ -39,10 +38,14 @@ public static class DoctorCommand
             problems += problem is null ? 0 : 1;
         }
 
+        // With a bad configuration the rest is checked as run would be with the defaults.
         var firewallOptions = new FirewallOptions { Backend = firewallName ?? "nftables" };
+        var capture = new LiveCaptureOptions();
         try
         {
-            firewallOptions = SensorSettings.Load(config, overrides, firewallName).Firewall;
+            SensorSettings settings = SensorSettings.Load(config, overrides, firewallName);
+            firewallOptions = settings.Firewall;
+            capture = settings.Capture;
             Report("configuration", null, "valid");
         }
         catch (SettingsException e)
@@ -57,8 +60,7 @@ public static class DoctorCommand
         Report("CAP_NET_RAW", raw ? null : "missing: capture needs it (run as root, or as the systemd unit does)", "present");
         Report("CAP_NET_ADMIN", admin ? null : "missing: changing nftables needs it (run as root, or as the systemd unit does)", "present");
 
-        string[] devices = interfaces.Length > 0 ? interfaces
-            : [.. NetworkInterface.GetAllNetworkInterfaces().Where(i => i.OperationalStatus == OperationalStatus.Up && i.NetworkInterfaceType != NetworkInterfaceType.Loopback).Select(i => i.Name)];
+        string[] devices = interfaces.Length > 0 ? interfaces : RunCommand.DefaultInterfaces();
         if (devices.Length == 0)
         {
             Report("capture", "no interface is up besides loopback; name one with --interface", "");
@@ -67,7 +69,7 @@ public static class DoctorCommand
         {
             try
             {
-                using PcapLive live = PcapLive.Open(device, new LiveCaptureOptions());
+                using PcapLive live = PcapLive.Open(device, capture);
                 Report($"capture on {device}", null, $"opens ({live.LinkType})");
             }
             catch (CaptureException e)

@@ -133,7 +133,8 @@ public static class RunCommand
 
     private static bool Same<T>(T a, T b) => JsonSerializer.Serialize(a) == JsonSerializer.Serialize(b);
 
-    private static string[] DefaultInterfaces() =>
+    /// <summary>Every interface that is up, but loopback: where run captures when none is named.</summary>
+    internal static string[] DefaultInterfaces() =>
         [.. NetworkInterface.GetAllNetworkInterfaces()
             .Where(i => i.OperationalStatus == OperationalStatus.Up && i.NetworkInterfaceType != NetworkInterfaceType.Loopback)
             .Select(i => i.Name)];

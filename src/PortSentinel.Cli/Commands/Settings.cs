@@ -28,12 +28,14 @@ public static class Settings
     public static readonly Option<FileInfo?> ConfigOption = new("--config")
     {
         Description = "A JSON configuration file (see docs/configuration.md).",
+        Recursive = true, // also after a subcommand: bans list --config …
     };
 
     public static readonly Option<string[]> SetOption = new("--set")
     {
         Description = "Override one setting, e.g. --set Detection:VerticalPorts=20 (repeatable).",
         AllowMultipleArgumentsPerToken = false,
+        Recursive = true,
     };
 
     public static void AddTo(Command command)

@@ -37,7 +37,7 @@ public static class OfflineAnalysis
             processor.LinkType = file.LinkType;
             file.ReadAll(processor);
         }
-        detector.Flush();
+        processor?.Flush(); // finishes the packet it holds back, then reports every scan still open
         clock.Stop();
         return new AnalysisResult(
             processor?.Decoded.Total ?? 0,

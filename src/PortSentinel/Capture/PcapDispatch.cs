@@ -42,7 +42,7 @@ internal static unsafe class PcapDispatch
                 }
                 if (n < 0)
                 {
-                    string reason = Marshal.PtrToStringUTF8(LibPcap.pcap_geterr(handle)) ?? "unknown error";
+                    string reason = LibPcap.ErrorText(handle);
                     throw new CaptureException($"{source}: read failed after {total} packets: {reason}");
                 }
             }

@@ -116,7 +116,7 @@ public sealed unsafe class PcapLive : IDisposable
         LibPcap.Statistics stats;
         if (LibPcap.pcap_stats(_handle, &stats) != 0)
         {
-            throw new CaptureException($"{Device}: pcap_stats failed: {Marshal.PtrToStringUTF8(LibPcap.pcap_geterr(_handle))}");
+            throw new CaptureException($"{Device}: pcap_stats failed: {LibPcap.ErrorText(_handle)}");
         }
         return new CaptureStatistics(stats.Received, stats.Dropped, stats.InterfaceDropped);
     }
@@ -125,7 +125,7 @@ public sealed unsafe class PcapLive : IDisposable
 
     private static string ActivationProblem(PcapHandle handle, int status)
     {
-        string detail = Marshal.PtrToStringUTF8(LibPcap.pcap_geterr(handle)) ?? "";
+        string detail = LibPcap.ErrorText(handle);
         // PCAP_ERROR_* values from pcap/pcap.h.
         return status switch
         {
@@ -141,13 +141,13 @@ public sealed unsafe class PcapLive : IDisposable
         LibPcap.BpfProgram program;
         if (LibPcap.pcap_compile(handle, &program, filter, 1, LibPcap.NetmaskUnknown) != 0)
         {
-            throw new CaptureException($"{device}: the capture filter \"{filter}\" does not compile: {Marshal.PtrToStringUTF8(LibPcap.pcap_geterr(handle))}");
+            throw new CaptureException($"{device}: the capture filter \"{filter}\" does not compile: {LibPcap.ErrorText(handle)}");
         }
         try
         {
             if (LibPcap.pcap_setfilter(handle, &program) != 0)
             {
-                throw new CaptureException($"{device}: the capture filter could not be set: {Marshal.PtrToStringUTF8(LibPcap.pcap_geterr(handle))}");
+                throw new CaptureException($"{device}: the capture filter could not be set: {LibPcap.ErrorText(handle)}");
             }
         }
         finally

@@ -117,4 +117,10 @@ internal static class SketchHash
     }
 
     public static ulong Port(byte protocol, ushort port) => Mix(((ulong)protocol << 16) | port);
+
+    /// <summary>
+    /// The slot (or set) of a table for a tag whose low bit is forced to 1 to tell it from an
+    /// empty slot: taken from the high half, since the low bits would leave every even slot unused.
+    /// </summary>
+    public static int Index(ulong tag, int mask) => (int)((tag >> 32) & (uint)mask);
 }

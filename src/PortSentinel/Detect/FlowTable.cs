@@ -185,9 +185,7 @@ internal sealed class FlowTable
 
     public static uint Seconds(long micros) => (uint)(micros / 1_000_000);
 
-    // The set comes from the high half of the hash: the tag's low bit is forced to 1 (0 marks an
-    // empty slot), so taking the set from the low bits would leave every even set unused.
-    private int SetOf(ulong tag) => (int)((tag >> 32) & (ulong)_setMask) * Ways;
+    private int SetOf(ulong tag) => SketchHash.Index(tag, _setMask) * Ways;
 
     private static ulong Tag(in NetAddress initiator, in NetAddress responder, ushort port, byte protocol)
     {

@@ -60,9 +60,9 @@ internal sealed class SettledCache
         _ => -1,
     };
 
-    public bool Contains(ulong fingerprint) => _fingerprints[fingerprint & (Size - 1)] == fingerprint;
+    public bool Contains(ulong fingerprint) => _fingerprints[SketchHash.Index(fingerprint, Size - 1)] == fingerprint;
 
-    public void Add(ulong fingerprint) => _fingerprints[fingerprint & (Size - 1)] = fingerprint;
+    public void Add(ulong fingerprint) => _fingerprints[SketchHash.Index(fingerprint, Size - 1)] = fingerprint;
 
     /// <summary>Asks the CPU to bring the fingerprint's line in ahead of <see cref="Contains"/>.</summary>
     public unsafe void Prefetch(ulong fingerprint)
@@ -70,7 +70,7 @@ internal sealed class SettledCache
         if (Sse.IsSupported)
         {
             // A hint only: should the array move before the read, the prefetch is merely wasted.
-            Sse.Prefetch0(Unsafe.AsPointer(ref _fingerprints[fingerprint & (Size - 1)]));
+            Sse.Prefetch0(Unsafe.AsPointer(ref _fingerprints[SketchHash.Index(fingerprint, Size - 1)]));
         }
     }
 

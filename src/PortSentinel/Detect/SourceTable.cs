@@ -69,7 +69,7 @@ internal sealed class SourceTable
     public ref SourceState FindOrAdd(NetAddress key, long now, out bool added)
     {
         ulong tag = key.Hash64() | 1;
-        int set = (int)((tag >> 32) & (ulong)_setMask) * Ways; // high bits: bit 0 of the tag is always 1
+        int set = SketchHash.Index(tag, _setMask) * Ways;
         int empty = -1;
         int victim = set;
         long victimScore = long.MaxValue;

@@ -40,6 +40,22 @@ internal static class ExternalTool
         }
     }
 
+    /// <summary>
+    /// Makes sure <paramref name="chain"/> exists in the raw table of <paramref name="tables"/>
+    /// (iptables or ip6tables) and is jumped to first from PREROUTING, once.
+    /// </summary>
+    public static void RequireRawChain(string backend, string tables, string chain)
+    {
+        if (Run(tables, ["-w", "-t", "raw", "-n", "-L", chain]).Exit != 0)
+        {
+            Require(backend, tables, ["-w", "-t", "raw", "-N", chain]);
+        }
+        if (Run(tables, ["-w", "-t", "raw", "-C", "PREROUTING", "-j", chain]).Exit != 0)
+        {
+            Require(backend, tables, ["-w", "-t", "raw", "-I", "PREROUTING", "-j", chain]);
+        }
+    }
+
     /// <summary>Runs a set-up step that must succeed; throws naming the backend, the step and, when it is one, the missing capability.</summary>
     public static void Require(string backend, string file, string[] arguments)
     {

@@ -32,9 +32,6 @@ internal static class FrameComposer
     /// <summary>IEEE 802.3 minimum frame without the FCS, which captures do not include: shorter frames are padded.</summary>
     public const int MinimumFrameLength = 60;
 
-    /// <summary>The largest header stack built here (Ethernet, IPv6, ICMPv6 and a quoted IPv6 + 8 bytes) fits in this.</summary>
-    public const int MinimumBuffer = 128;
-
     private const int Ipv4HeaderLength = 20;
     private const int Ipv6HeaderLength = 40;
     private const int TcpHeaderLength = 20;

@@ -24,7 +24,4 @@ internal struct SplitMix64(ulong seed)
 
     /// <summary>Uniform in [<paramref name="min"/>, <paramref name="max"/>].</summary>
     public int Between(int min, int max) => min + Below(max - min + 1);
-
-    /// <summary>True with probability <paramref name="perMille"/>/1000.</summary>
-    public bool PerMille(int perMille) => Below(1000) < perMille;
 }

@@ -93,6 +93,9 @@ internal static unsafe partial class LibPcap
     [LibraryImport(Library, EntryPoint = "pcap_set_buffer_size")]
     public static partial int pcap_set_buffer_size(PcapHandle handle, int bytes);
 
+    /// <summary>The handle's last error message (pcap_geterr).</summary>
+    public static string ErrorText(PcapHandle handle) => Marshal.PtrToStringUTF8(pcap_geterr(handle)) ?? "unknown error";
+
     /// <summary>0 on success, a positive PCAP_WARNING_* or a negative PCAP_ERROR_* (pcap_activate(3PCAP)).</summary>
     [LibraryImport(Library, EntryPoint = "pcap_activate")]
     public static partial int pcap_activate(PcapHandle handle);

@@ -117,25 +117,8 @@ public sealed class SqliteStore : IDisposable
     }
 
     /// <summary>Lifts the active bans of these networks (kept as history); returns how many were lifted.</summary>
-    public int LiftBans(IReadOnlyList<NetPrefix> networks, DateTimeOffset now, string by)
-    {
-        ArgumentNullException.ThrowIfNull(networks);
-        int lifted = 0;
-        using SqliteTransaction tx = _connection.BeginTransaction();
-        using SqliteCommand update = _connection.CreateCommand();
-        update.Transaction = tx;
-        update.CommandText = "UPDATE bans SET lifted = $now, lifted_by = $by WHERE network = $n AND lifted IS NULL AND (expires IS NULL OR expires > $now)";
-        update.Parameters.AddWithValue("$now", now.ToUnixTimeMilliseconds());
-        update.Parameters.AddWithValue("$by", by);
-        SqliteParameter network = update.Parameters.Add("$n", SqliteType.Text);
-        foreach (NetPrefix n in networks)
-        {
-            network.Value = n.ToString();
-            lifted += update.ExecuteNonQuery();
-        }
-        tx.Commit();
-        return lifted;
-    }
+    public int LiftBans(IReadOnlyList<NetPrefix> networks, DateTimeOffset now, string by) =>
+        UpdateEach(networks, now, by, "UPDATE bans SET lifted = $now, lifted_by = $by WHERE network = $n AND lifted IS NULL AND (expires IS NULL OR expires > $now)");
 
     /// <summary>
     /// Networks whose bans have all run out by <paramref name="now"/> and were never marked lifted:
@@ -160,21 +143,28 @@ public sealed class SqliteStore : IDisposable
     }
 
     /// <summary>Marks the run-out bans of these networks lifted, at the time each ran out, by <c>expiry</c>.</summary>
-    public void MarkExpired(IReadOnlyList<NetPrefix> networks, DateTimeOffset now)
+    public void MarkExpired(IReadOnlyList<NetPrefix> networks, DateTimeOffset now) =>
+        UpdateEach(networks, now, "expiry", "UPDATE bans SET lifted = expires, lifted_by = $by WHERE network = $n AND lifted IS NULL AND expires <= $now");
+
+    /// <summary>Runs <paramref name="sql"/> (with $n, $now, $by) once per network, in one transaction; returns the rows changed.</summary>
+    private int UpdateEach(IReadOnlyList<NetPrefix> networks, DateTimeOffset now, string by, string sql)
     {
         ArgumentNullException.ThrowIfNull(networks);
+        int changed = 0;
         using SqliteTransaction tx = _connection.BeginTransaction();
         using SqliteCommand update = _connection.CreateCommand();
         update.Transaction = tx;
-        update.CommandText = "UPDATE bans SET lifted = expires, lifted_by = 'expiry' WHERE network = $n AND lifted IS NULL AND expires <= $now";
+        update.CommandText = sql;
         update.Parameters.AddWithValue("$now", now.ToUnixTimeMilliseconds());
+        update.Parameters.AddWithValue("$by", by);
         SqliteParameter network = update.Parameters.Add("$n", SqliteType.Text);
         foreach (NetPrefix n in networks)
         {
             network.Value = n.ToString();
-            update.ExecuteNonQuery();
+            changed += update.ExecuteNonQuery();
         }
         tx.Commit();
+        return changed;
     }
 
     /// <summary>Records detections with the decision taken on each (if any), in one transaction.</summary>

@@ -30,17 +30,9 @@ public sealed class IpsetFirewall : IFirewall
         foreach (var (set, family, tables) in _families)
         {
             ExternalTool.Require("ipset", "ipset", ["create", set, "hash:net", "family", family, "timeout", "0", "maxelem", "1048576", "-exist"]);
-            var (exists, _) = ExternalTool.Run(tables, ["-t", "raw", "-n", "-L", Chain]);
-            if (exists != 0)
-            {
-                ExternalTool.Require("ipset", tables, ["-t", "raw", "-N", Chain]);
-            }
-            ExternalTool.Require("ipset", tables, ["-t", "raw", "-F", Chain]);
-            ExternalTool.Require("ipset", tables, ["-t", "raw", "-A", Chain, "-m", "set", "--match-set", set, "src", "-j", "DROP"]);
-            if (ExternalTool.Run(tables, ["-t", "raw", "-C", "PREROUTING", "-j", Chain]).Exit != 0)
-            {
-                ExternalTool.Require("ipset", tables, ["-t", "raw", "-I", "PREROUTING", "-j", Chain]);
-            }
+            ExternalTool.RequireRawChain("ipset", tables, Chain);
+            ExternalTool.Require("ipset", tables, ["-w", "-t", "raw", "-F", Chain]);
+            ExternalTool.Require("ipset", tables, ["-w", "-t", "raw", "-A", Chain, "-m", "set", "--match-set", set, "src", "-j", "DROP"]);
         }
     }
 

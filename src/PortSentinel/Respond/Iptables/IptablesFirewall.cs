@@ -34,14 +34,7 @@ public sealed class IptablesFirewall : IFirewall
     {
         foreach (string tables in new[] { "iptables", "ip6tables" })
         {
-            if (ExternalTool.Run(tables, ["-w", "-t", "raw", "-n", "-L", Chain]).Exit != 0)
-            {
-                ExternalTool.Require("iptables", tables, ["-w", "-t", "raw", "-N", Chain]);
-            }
-            if (ExternalTool.Run(tables, ["-w", "-t", "raw", "-C", "PREROUTING", "-j", Chain]).Exit != 0)
-            {
-                ExternalTool.Require("iptables", tables, ["-w", "-t", "raw", "-I", "PREROUTING", "-j", Chain]);
-            }
+            ExternalTool.RequireRawChain("iptables", tables, Chain);
         }
     }
 
