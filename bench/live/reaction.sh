@@ -2,14 +2,18 @@
 # Reaction time and what the scanner learns, measured live (issue: live sensor, performance).
 # Builds two network namespaces joined by a veth pair (198.51.100.0/24, RFC 5737), runs the sensor
 # (Release, nftables) in the target with three open ports, scans it from the other with
-# nmap -sS -p 1-1000, and prints the sensor's BANNED line and nmap's port states. Each run is a
-# fresh sensor process and a fresh data directory. Everything it creates is removed at exit.
+# nmap -sS -p 1-1000, and prints when the kernel guard held the scanner (bench/live/held-after.py,
+# from a capture in the target), the sensor's BANNED line and how many port states nmap learned.
+# Each run is a fresh sensor process and a fresh data directory. Everything it creates is removed at exit.
 #   sudo bench/live/reaction.sh [RUNS] [NMAP TIMING, e.g. -T4]
+# A scan that meets a ban is slow (nmap backs off on silence): NMAP_LIMIT (default 120) cuts it
+# short after that many seconds; what it learned by then is all it will learn while banned.
 # SENSOR_ARGS adds options to `run` (e.g. "--set Capture:ReadTimeoutMilliseconds=2"), WRAP a
 # command in front of it (e.g. "nice -n -10").
 set -euo pipefail
 runs=${1:-5}
 timing=${2:-}
+limit=${NMAP_LIMIT:-120}
 root=$(cd "$(dirname "$0")/../.." && pwd)
 "$root/portsentinel" --help >/dev/null # builds .build/cli when sources changed
 cli="$root/.build/cli/PortSentinel.Cli"
@@ -44,13 +48,23 @@ for run in $(seq 1 "$runs"); do
   sensor=$!
   pids+=("$sensor")
   for _ in $(seq 1 100); do grep -q "RUNNING" "$work/sensor-$run.log" && break; sleep 0.1; done
-  ip netns exec "$s" timeout 120 nmap -n -Pn -sS -p 1-1000 $timing --max-retries 1 198.51.100.2 >"$work/nmap-$run.txt" 2>&1 || true
+  # -d2 only makes nmap print each port state as it learns it ("Discovered closed port 7/tcp"),
+  # so what it learned is known even when a scan that meets only silence is cut short.
+  ip netns exec "$t" timeout "$((limit + 60))" tcpdump -i ps-react-b -s 96 -w "$work/scan-$run.pcap" tcp 2>/dev/null &
+  dump=$!
+  pids+=("$dump")
+  sleep 1 # tcpdump is listening
+  start=$EPOCHREALTIME
+  ip netns exec "$s" timeout "$limit" nmap -d2 -n -Pn -sS -p 1-1000 $timing --max-retries 1 198.51.100.2 >"$work/nmap-$run.txt" 2>&1 && end="done in" || end="stopped after"
+  took=$(awk "BEGIN { print $EPOCHREALTIME - $start }")
   sleep 0.5
   kill -TERM "$sensor"; wait "$sensor" || true
+  kill -INT "$dump" 2>/dev/null || true; wait "$dump" || true
+  held=$(python3 "$root/bench/live/held-after.py" "$work/scan-$run.pcap")
   banned=$(grep -m1 -o 'BANNED.*' "$work/sensor-$run.log" || true)
-  open=$(grep -c '/tcp *open' "$work/nmap-$run.txt" || true)
-  states=$(grep -m1 -E 'Not shown|ignored states|filtered|closed' "$work/nmap-$run.txt" || true)
-  echo "run $run: ${banned:-no ban} | open=$open | ${states:-}"
+  learned=$( (grep -oE 'Discovered (open|closed) port [0-9]+' "$work/nmap-$run.txt" || true) | sort -u | wc -l)
+  open=$( (grep -oE 'Discovered open port [0-9]+' "$work/nmap-$run.txt" || true) | sort -u | wc -l)
+  printf 'run %s: held after %sms | %s | learned %s ports (%s open) | nmap %s %.0fs\n' "$run" "$held" "${banned:-no ban}" "$learned" "$open" "$end" "$took"
   # Restore the scanner's access for the next run.
   ip netns exec "$t" nft delete table inet portsentinel 2>/dev/null || true
 done

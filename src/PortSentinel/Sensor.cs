@@ -30,6 +30,7 @@ public sealed class Sensor : IDisposable
     private Reconfiguration? _reconfiguration; // set by Reconfigure, taken by the respond thread
     private readonly DetectorOptions _detection;
     private readonly IFirewall _firewall;
+    private readonly FirewallOptions _firewallOptions;
     private readonly SqliteStore _store;
     private readonly SensorLog _log;
     private readonly TimeProvider _time;
@@ -44,7 +45,7 @@ public sealed class Sensor : IDisposable
     private long _overflow;
     private bool _stopped;
 
-    public Sensor(IReadOnlyList<string> interfaces, LiveCaptureOptions capture, TrapOptions trap, DetectorOptions detection, Decider decider, IFirewall firewall, SqliteStore store, SensorLog log, TimeProvider? time = null)
+    public Sensor(IReadOnlyList<string> interfaces, LiveCaptureOptions capture, TrapOptions trap, DetectorOptions detection, Decider decider, IFirewall firewall, FirewallOptions firewallOptions, SqliteStore store, SensorLog log, TimeProvider? time = null)
     {
         _interfaces = interfaces;
         _capture = capture;
@@ -52,6 +53,7 @@ public sealed class Sensor : IDisposable
         _detection = detection;
         _decider = decider;
         _firewall = firewall;
+        _firewallOptions = firewallOptions;
         _store = store;
         _log = log;
         _time = time ?? TimeProvider.System;
@@ -69,6 +71,7 @@ public sealed class Sensor : IDisposable
         var failures = _firewall.Block([.. active.Select(b => new FirewallEntry(b.Network, b.Expires - now, Mode: "restore"))]);
         _log($"RESTORED {active.Count - failures.Count} bans into {_firewall.Name}" + (failures.Count > 0 ? $", {failures.Count} refused: {string.Join("; ", failures.Select(f => $"{f.Network} {f.Reason}"))}" : ""));
         BanExpiry.Lift(_store, _firewall, now, _log); // what ran out while the sensor was down
+        ArmGuard();
 
         Detection rehearsal = WarmUp();
         _worker = new Thread(RespondLoop) { Name = "respond", IsBackground = true };
@@ -136,6 +139,34 @@ public sealed class Sensor : IDisposable
     }
 
     private sealed record Reconfiguration(Allowlist Allowlist, DecideOptions Decide);
+
+    /// <summary>On the respond thread: a new configuration from <see cref="Reconfigure"/> takes effect, the guard's allowlist with it.</summary>
+    private void ApplyReconfiguration()
+    {
+        if (Interlocked.Exchange(ref _reconfiguration, null) is { } change)
+        {
+            _decider = _decider.Reconfigured(change.Allowlist, change.Decide);
+            Guarded("arming the kernel guard", ArmGuard);
+        }
+    }
+
+    /// <summary>Arms the firewall's kernel guard, if it has one, with the allowlist and ban cap the decisions use.</summary>
+    private void ArmGuard()
+    {
+        GuardRules? rules = _firewallOptions.Guard(_decider.Allowlist.Entries, _decider.Options.MaxBansPerMinute);
+        if (_firewall is not IKernelGuard guard)
+        {
+            if (rules is not null)
+            {
+                _log($"GUARD off: the {_firewall.Name} backend has no kernel guard (nftables has)");
+            }
+            return;
+        }
+        guard.Arm(rules);
+        _log(rules is null
+            ? $"GUARD off ({FirewallOptions.Section}:{nameof(FirewallOptions.GuardPorts)} is 0)"
+            : $"GUARD holds for {rules.Hold.TotalSeconds:0}s a source refused on more than {rules.Ports} closed TCP ports within {rules.Window.TotalSeconds:0}s, at most {rules.HoldsPerMinute} a minute; {rules.Allowed.Count} allowed networks never held");
+    }
 
     /// <summary>
     /// Runs capture processing once, on a throwaway detector and made-up frames, and returns what it
@@ -299,10 +330,7 @@ public sealed class Sensor : IDisposable
                     }
                     else
                     {
-                        if (Interlocked.Exchange(ref _reconfiguration, null) is { } change)
-                        {
-                            _decider = _decider.Reconfigured(change.Allowlist, change.Decide);
-                        }
+                        ApplyReconfiguration();
                         Guarded($"deciding on {detection.Source}", () => Respond(detection, kind == Item.Rehearsal));
                     }
                 }
@@ -313,6 +341,7 @@ public sealed class Sensor : IDisposable
                     ended.Clear();
                 }
             }
+            ApplyReconfiguration();
             if (Environment.TickCount64 >= nextSweep)
             {
                 Guarded("lifting expired bans", () => BanExpiry.Lift(_store, _firewall, _time.GetUtcNow(), _log));
@@ -349,25 +378,33 @@ public sealed class Sensor : IDisposable
         IReadOnlyList<FirewallFailure> failures = decision.Action == DecisionAction.Block
             ? firewall.Block([Entry(network, decision.BanFor, detection)])
             : [];
-        // Reaction: from the first probe's capture timestamp to the element in the firewall.
-        double reaction = (_time.GetUtcNow() - detection.First).TotalMilliseconds;
+        // Reaction: from the first probe's capture timestamp to the element in the firewall; of it,
+        // the sensor's own part: from the capture of the probe that decided it.
+        DateTimeOffset done = _time.GetUtcNow();
+        double reaction = (done - detection.First).TotalMilliseconds;
+        double own = (done - detection.Last).TotalMilliseconds;
         // fail2ban matches "DETECTED <HOST>" (deploy/fail2ban/filter.d/portsentinel.conf).
         log($"DETECTED {detection.Source} kinds={kinds} severity={decision.Severity.ToString().ToLowerInvariant()} action={decision.Action.ToString().ToLowerInvariant()} trigger={detection.Trigger} ports={detection.Ports} targets={detection.TargetCount}: {decision.Reason}");
-        if (decision.Action != DecisionAction.Block)
-        {
-            return;
-        }
         if (failures.Count > 0)
         {
+            // The kernel guard's hold, if any, stays: it is all that stops the scanner now.
             log($"ERROR {firewall.Name} refused to block {network}: {failures[0].Reason}");
+            return;
+        }
+        if (!rehearsal && firewall is IKernelGuard guard)
+        {
+            // The decision replaces the guard's hold: a ban with its own length, anything else by
+            // letting the source go (its ban, if any, is already in place).
+            guard.Release([network]);
+        }
+        if (decision.Action != DecisionAction.Block)
+        {
             return;
         }
         if (!rehearsal)
         {
             _store.AddBans([new BanRecord(network, kinds, now, now + decision.BanFor, decision.Offence)]);
         }
-        // Of the reaction, the sensor's own part: from the capture of the probe that decided it.
-        double own = (_time.GetUtcNow() - detection.Last).TotalMilliseconds;
         log($"BANNED {network} for {(decision.BanFor is { } d ? $"{(long)d.TotalSeconds}s" : "ever")} offence={decision.Offence} firewall={firewall.Name} reaction={reaction:0.000}ms sensor={own:0.000}ms");
     }
 

@@ -73,7 +73,7 @@ public static class RunCommand
             firewall = Firewalls.Create(settings.Firewall);
             store = SqliteStore.Open(dataDirectory);
             var allowlist = new Allowlist(HostFacts.Read(), settings.Allowed);
-            sensor = new Sensor(devices, settings.Capture, settings.Trap, settings.Detection, new Decider(allowlist, settings.Decide), firewall, store, Log);
+            sensor = new Sensor(devices, settings.Capture, settings.Trap, settings.Detection, new Decider(allowlist, settings.Decide), firewall, settings.Firewall, store, Log);
             using var stop = new ManualResetEvent(false);
             using var hangUp = new AutoResetEvent(false);
             using PosixSignalRegistration sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Set(); });

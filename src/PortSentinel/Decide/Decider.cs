@@ -28,6 +28,10 @@ public sealed class Decider
         _options = options;
     }
 
+    public Allowlist Allowlist => _allowlist;
+
+    public DecideOptions Options => _options;
+
     /// <summary>
     /// A decider with a new allowlist and policy that remembers this one's recent bans, so that a
     /// reload does not reopen the per-minute cap. Call it where <see cref="Decide"/> is called.

@@ -1,3 +1,4 @@
+using PortSentinel.Decode;
 using PortSentinel.Respond.Command;
 
 namespace PortSentinel.Respond;
@@ -25,9 +26,37 @@ public sealed class FirewallOptions
     /// <summary>The command backend's unblock command, with $TARGET$; empty: bans are never lifted by command.</summary>
     public string UnblockCommand { get; set; } = "";
 
+    /// <summary>
+    /// The kernel guard (nftables only): a source the host refuses on more than this many distinct
+    /// closed TCP ports within <see cref="GuardSeconds"/> is held in the kernel at once, before the
+    /// sensor has decided; 0 turns the guard off.
+    /// </summary>
+    public int GuardPorts { get; set; } = 6;
+
+    /// <summary>The guard's window, seconds.</summary>
+    public int GuardSeconds { get; set; } = 60;
+
+    /// <summary>How long the guard holds a source, seconds, unless the sensor's own ban (usually longer) covers it.</summary>
+    public int HoldSeconds { get; set; } = 60;
+
+    /// <summary>The guard's rules, with the allowlist and the ban cap the decisions use; null when the guard is off.</summary>
+    public GuardRules? Guard(IEnumerable<NetPrefix> allowed, int holdsPerMinute) =>
+        GuardPorts == 0 ? null : new GuardRules(GuardPorts, TimeSpan.FromSeconds(GuardSeconds), TimeSpan.FromSeconds(HoldSeconds), holdsPerMinute, [.. allowed]);
+
     public IReadOnlyList<string> Validate()
     {
         var errors = new List<string>();
+        if (GuardPorts is < 0 or > 1000)
+        {
+            errors.Add($"{Section}:{nameof(GuardPorts)} is {GuardPorts}; give 1 to 1000 distinct closed ports, or 0 to turn the kernel guard off.");
+        }
+        foreach (var (key, seconds) in new[] { (nameof(GuardSeconds), GuardSeconds), (nameof(HoldSeconds), HoldSeconds) })
+        {
+            if (seconds is < 1 or > 86_400)
+            {
+                errors.Add($"{Section}:{key} is {seconds}; give 1 to 86400 seconds.");
+            }
+        }
         if (!Backends.Contains(Backend))
         {
             errors.Add($"{Section}:{nameof(Backend)} is \"{Backend}\"; choose one of {string.Join(", ", Backends)}.");

@@ -1,3 +1,5 @@
+using System.Net;
+using System.Net.Sockets;
 using PortSentinel.Decode;
 using PortSentinel.Respond;
 using PortSentinel.Respond.Nftables;
@@ -11,7 +13,7 @@ public sealed class NftablesFirewallTests : FirewallBackendTests
     protected override IFirewall CreateFirewall() => new NftablesFirewall();
 
     [NamespaceFact]
-    public void Initializing_again_keeps_one_table_with_its_four_rules()
+    public void Initializing_again_keeps_one_table_with_its_six_rules()
     {
         InTarget(() =>
         {
@@ -20,8 +22,99 @@ public sealed class NftablesFirewallTests : FirewallBackendTests
         });
         var (exit, output) = NamespacePair.Exec(Pair.Target, TimeSpan.FromSeconds(10), "nft", "list", "table", "inet", NftablesFirewall.Table);
         Assert.Equal(0, exit);
-        Assert.Equal(4, output.Split('\n').Count(line => line.Contains("drop", StringComparison.Ordinal)));
+        Assert.Equal(6, output.Split('\n').Count(line => line.Contains("drop", StringComparison.Ordinal)));
     }
+
+    [NamespaceTheory]
+    [InlineData(NamespacePair.ScannerAddress, NamespacePair.TargetAddress)]
+    [InlineData(NamespacePair.ScannerAddress6, NamespacePair.TargetAddress6)]
+    public void The_guard_holds_a_source_refused_on_more_closed_ports_than_allowed_until_unblocked(string scanner, string target)
+    {
+        Assert.True(Connects(target)); // also settles IPv6 neighbour discovery before counting
+        Arm(ports: 4);
+        for (int port = 1001; port <= 1004; port++)
+        {
+            Assert.Equal(Contact.Refused, Probe(target, port));
+        }
+        // The fifth closed port is one too many: its refusal is dropped and the source held, in
+        // the kernel, before anything in user space has seen a packet.
+        Assert.Equal(Contact.Silent, Probe(target, 1005));
+        Assert.False(Connects(target));
+        Assert.Contains(scanner, ListSet(scanner.Contains(':', StringComparison.Ordinal) ? "held6" : "held4"), StringComparison.Ordinal);
+        Assert.Empty(InTarget(() => Firewall.Unblock([NetPrefix.Parse(scanner)])));
+        Assert.True(Connects(target));
+        // Released, the source is counted afresh: four more closed ports, then held again.
+        for (int port = 1006; port <= 1009; port++)
+        {
+            Assert.Equal(Contact.Refused, Probe(target, port));
+        }
+        Assert.Equal(Contact.Silent, Probe(target, 1010));
+        InTarget(() =>
+        {
+            ((IKernelGuard)Firewall).Release([NetPrefix.Parse(scanner)]);
+            return 0;
+        });
+        Assert.True(Connects(target));
+    }
+
+    [NamespaceFact]
+    public void The_guard_counts_retries_of_one_port_once_and_never_holds_an_allowed_source()
+    {
+        const string target = NamespacePair.TargetAddress;
+        Assert.True(Connects(target));
+        Arm(ports: 4);
+        for (int i = 0; i < 10; i++)
+        {
+            Assert.Equal(Contact.Refused, Probe(target, 1001));
+        }
+        Assert.True(Connects(target));
+        Arm(ports: 4, allowed: NetPrefix.Parse("198.51.100.0/24"));
+        for (int port = 2001; port <= 2010; port++)
+        {
+            Assert.Equal(Contact.Refused, Probe(target, port));
+        }
+        Assert.True(Connects(target));
+        // Disarmed: the output chain is empty again.
+        InTarget(() =>
+        {
+            ((IKernelGuard)Firewall).Arm(null);
+            return 0;
+        });
+        var (exit, output) = NamespacePair.Exec(Pair.Target, TimeSpan.FromSeconds(10), "nft", "list", "chain", "inet", NftablesFirewall.Table, "output");
+        Assert.Equal(0, exit);
+        Assert.DoesNotContain("drop", output, StringComparison.Ordinal);
+    }
+
+    private void Arm(int ports, params NetPrefix[] allowed) => InTarget(() =>
+    {
+        ((IKernelGuard)Firewall).Arm(new GuardRules(ports, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1), 60, allowed));
+        return 0;
+    });
+
+    private string ListSet(string set) =>
+        NamespacePair.Exec(Pair.Target, TimeSpan.FromSeconds(10), "nft", "list", "set", "inet", NftablesFirewall.Table, set).Output;
+
+    private enum Contact
+    {
+        Connected,
+        Refused,
+        Silent,
+    }
+
+    /// <summary>A connection attempt from the scanner to a port of the target, and how the target answered within a second.</summary>
+    private Contact Probe(string address, int port) => NamespacePair.In(Pair.Scanner, () =>
+    {
+        var ip = IPAddress.Parse(address);
+        using var socket = new Socket(ip.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            return socket.ConnectAsync(ip, port).Wait(TimeSpan.FromSeconds(1)) ? Contact.Connected : Contact.Silent;
+        }
+        catch (AggregateException e) when (e.InnerException is SocketException { SocketErrorCode: SocketError.ConnectionRefused })
+        {
+            return Contact.Refused;
+        }
+    });
 
     [NamespaceFact]
     public void A_refused_entry_is_reported_and_does_not_hold_back_the_others()

@@ -18,8 +18,10 @@ namespace PortSentinel.Respond.Nftables;
 /// add into an interval set of 100,000 took hundreds of milliseconds, against a fraction of one
 /// into a hash set (docs/performance.md). The netlink socket belongs to the network namespace of
 /// the thread that makes the first change.
+/// It also has a kernel guard (<see cref="Arm"/>): rules on the output hook that see the host
+/// refuse a source's first contacts and hold that source before the sensor has decided.
 /// </summary>
-public sealed class NftablesFirewall : IFirewall
+public sealed class NftablesFirewall : IFirewall, IKernelGuard
 {
     public const string Table = "portsentinel";
 
@@ -54,20 +56,35 @@ public sealed class NftablesFirewall : IFirewall
 
     public void Initialize()
     {
-        // One transaction: the table, its sets and its chain appear together or not at all; the
-        // chain is flushed and refilled, so a second start leaves the same four rules.
+        // One transaction: the table, its sets and its chains appear together or not at all; the
+        // prerouting chain is flushed and refilled, so a second start leaves the same six rules.
+        // The guard's output chain is created empty and left as it is: only Arm changes it, so
+        // that a `bans` command does not disarm a running sensor's guard. The guard's sets are
+        // bounded (a full set makes the guard pass packets, never block more); the ban sets are
+        // not, and are never written from the packet path (that would give them a size).
         string script = $$"""
             add table {{Family}} {{Table}}
             add set {{Family}} {{Table}} hosts4 { type ipv4_addr; flags timeout; }
             add set {{Family}} {{Table}} hosts6 { type ipv6_addr; flags timeout; }
             add set {{Family}} {{Table}} nets4 { type ipv4_addr; flags interval, timeout; }
             add set {{Family}} {{Table}} nets6 { type ipv6_addr; flags interval, timeout; }
+            add set {{Family}} {{Table}} held4 { type ipv4_addr; size {{GuardSetSize}}; flags dynamic, timeout; }
+            add set {{Family}} {{Table}} held6 { type ipv6_addr; size {{GuardSetSize}}; flags dynamic, timeout; }
+            add set {{Family}} {{Table}} refused4 { type ipv4_addr . inet_service; size {{GuardSetSize}}; flags dynamic, timeout; }
+            add set {{Family}} {{Table}} refused6 { type ipv6_addr . inet_service; size {{GuardSetSize}}; flags dynamic, timeout; }
+            add set {{Family}} {{Table}} refusing4 { type ipv4_addr; size {{GuardSetSize}}; flags dynamic, timeout; }
+            add set {{Family}} {{Table}} refusing6 { type ipv6_addr; size {{GuardSetSize}}; flags dynamic, timeout; }
+            add set {{Family}} {{Table}} allowed4 { type ipv4_addr; flags interval; auto-merge; }
+            add set {{Family}} {{Table}} allowed6 { type ipv6_addr; flags interval; auto-merge; }
             add chain {{Family}} {{Table}} prerouting { type filter hook prerouting priority raw; policy accept; }
             flush chain {{Family}} {{Table}} prerouting
             add rule {{Family}} {{Table}} prerouting ip saddr @hosts4 drop
             add rule {{Family}} {{Table}} prerouting ip6 saddr @hosts6 drop
             add rule {{Family}} {{Table}} prerouting ip saddr @nets4 drop
             add rule {{Family}} {{Table}} prerouting ip6 saddr @nets6 drop
+            add rule {{Family}} {{Table}} prerouting ip saddr @held4 drop
+            add rule {{Family}} {{Table}} prerouting ip6 saddr @held6 drop
+            add chain {{Family}} {{Table}} output { type filter hook output priority raw; policy accept; }
             """;
         if (!Run(script, out string error))
         {
@@ -86,6 +103,53 @@ public sealed class NftablesFirewall : IFirewall
         return error.Contains("Operation not permitted", StringComparison.Ordinal)
             ? "nftables refuses: changing the firewall needs CAP_NET_ADMIN (run as root, or as the systemd unit does)."
             : $"nftables: {error.Trim()}";
+    }
+
+    // Each guard set holds at most this many elements.
+    private const int GuardSetSize = 65536;
+
+    /// <summary>
+    /// Puts the guard's rules in place of any before, or takes them away (null). The kernel answers
+    /// a first contact to a closed TCP port with RST+ACK and sequence number 0 (no connection ever
+    /// sends that otherwise); the rules count, per destination of those answers (the source that
+    /// probed), the distinct ports refused (<c>refused4/6</c>, so retries of one port count once)
+    /// in a token bucket (<c>refusing4/6</c>: <see cref="GuardRules.Ports"/> at once, refilled at
+    /// that many per <see cref="GuardRules.Window"/>). When it runs dry, the answer is dropped and
+    /// the source put in <c>held4/6</c> for <see cref="GuardRules.Hold"/>, at most
+    /// <see cref="GuardRules.HoldsPerMinute"/> a minute per address family. Allowed networks are
+    /// never counted. All in one transaction.
+    /// </summary>
+    public void Arm(GuardRules? rules)
+    {
+        var script = new StringBuilder();
+        script.Append(CultureInfo.InvariantCulture, $"flush chain {Family} {Table} output\n");
+        script.Append(CultureInfo.InvariantCulture, $"flush set {Family} {Table} allowed4\nflush set {Family} {Table} allowed6\n");
+        if (rules is not null)
+        {
+            foreach (var (family, v4) in new[] { ("ip", true), ("ip6", false) })
+            {
+                string suffix = v4 ? "4" : "6";
+                string allowed = string.Join(", ", rules.Allowed.Where(n => n.Address.IsV4 == v4));
+                if (allowed.Length > 0)
+                {
+                    script.Append(CultureInfo.InvariantCulture, $"add element {Family} {Table} allowed{suffix} {{ {allowed} }}\n");
+                }
+                const string refusal = "tcp flags & (fin | syn | rst | ack) == rst | ack tcp sequence 0";
+                long window = (long)rules.Window.TotalSeconds;
+                // The bucket's rate in whole packets: Ports per Window, written per day.
+                long perDay = Math.Max(1, rules.Ports * 86_400L / window);
+                script.Append(CultureInfo.InvariantCulture, $$"""
+                    add rule {{Family}} {{Table}} output {{family}} daddr @allowed{{suffix}} return
+                    add rule {{Family}} {{Table}} output {{refusal}} {{family}} daddr . tcp sport @refused{{suffix}} return
+                    add rule {{Family}} {{Table}} output {{refusal}} add @refused{{suffix}} { {{family}} daddr . tcp sport timeout {{window}}s } update @refusing{{suffix}} { {{family}} daddr timeout {{window}}s limit rate over {{perDay}}/day burst {{rules.Ports}} packets } limit rate {{rules.HoldsPerMinute}}/minute add @held{{suffix}} { {{family}} daddr timeout {{(long)rules.Hold.TotalSeconds}}s } counter drop
+
+                    """);
+            }
+        }
+        if (!Run(script.ToString(), out string error))
+        {
+            throw new FirewallException($"nftables: cannot {(rules is null ? "clear" : "arm")} the guard in {Family} {Table}: {error.Trim()}");
+        }
     }
 
     public IReadOnlyList<FirewallFailure> Block(IReadOnlyList<FirewallEntry> entries)
@@ -137,7 +201,37 @@ public sealed class NftablesFirewall : IFirewall
         // Deleting an element that is not there fails the whole transaction; tried alone, that
         // error only means the network is already unblocked. (Listing the set first to avoid it
         // cost 1.1 s at 111,000 elements.)
-        return Apply(networks.Distinct().ToList(), static n => n, static (text, n) => AppendAddress(text, n), "delete", absentIsDone: true);
+        List<NetPrefix> distinct = networks.Distinct().ToList();
+        List<FirewallFailure> failures = Apply(distinct, static n => n, static (text, n) => AppendAddress(text, n), "delete", absentIsDone: true);
+        try
+        {
+            Release(distinct); // lifted means free: not held by the guard either
+        }
+        catch (FirewallException e)
+        {
+            failures.AddRange(distinct.Where(n => n.IsHost).Select(n => new FirewallFailure(n, e.Message)));
+        }
+        return failures;
+    }
+
+    public void Release(IReadOnlyList<NetPrefix> sources)
+    {
+        ArgumentNullException.ThrowIfNull(sources);
+        // The hold ends and the count starts again. Adding before deleting makes the delete
+        // certain to find the element, so one transaction releases them all, held or not.
+        var script = new StringBuilder();
+        foreach (NetPrefix host in sources.Where(n => n.IsHost))
+        {
+            string family = host.Address.IsV4 ? "4" : "6";
+            foreach (string set in new[] { "held", "refusing" })
+            {
+                script.Append(CultureInfo.InvariantCulture, $"add element {Family} {Table} {set}{family} {{ {host} timeout 1s }}\ndelete element {Family} {Table} {set}{family} {{ {host} }}\n");
+            }
+        }
+        if (script.Length > 0 && !Run(script.ToString(), out string error))
+        {
+            throw new FirewallException($"nftables: cannot release the guard's hold: {error.Trim()}");
+        }
     }
 
     public IReadOnlyList<BlockedEntry> List()
