@@ -344,6 +344,7 @@ public sealed class Sensor : IDisposable
             ApplyReconfiguration();
             if (Environment.TickCount64 >= nextSweep)
             {
+                Guarded("retrying refused bans", RetryRefused);
                 Guarded("lifting expired bans", () => BanExpiry.Lift(_store, _firewall, _time.GetUtcNow(), _log));
                 nextSweep = Environment.TickCount64 + (long)_sweepEvery.TotalMilliseconds;
             }
@@ -375,9 +376,8 @@ public sealed class Sensor : IDisposable
         DateTimeOffset now = _time.GetUtcNow();
         Decision decision = decider.Decide(detection, _store.PreviousBans(network), now);
         // The firewall first, the log after: writing a line can wait on a slow pipe.
-        IReadOnlyList<FirewallFailure> failures = decision.Action == DecisionAction.Block
-            ? firewall.Block([Entry(network, decision.BanFor, detection)])
-            : [];
+        FirewallEntry entry = Entry(network, decision.BanFor, detection);
+        IReadOnlyList<FirewallFailure> failures = decision.Action == DecisionAction.Block ? firewall.Block([entry]) : [];
         // Reaction: from the first probe's capture timestamp to the element in the firewall; of it,
         // the sensor's own part: from the capture of the probe that decided it.
         DateTimeOffset done = _time.GetUtcNow();
@@ -385,17 +385,20 @@ public sealed class Sensor : IDisposable
         double own = (done - detection.Last).TotalMilliseconds;
         // fail2ban matches "DETECTED <HOST>" (deploy/fail2ban/filter.d/portsentinel.conf).
         log($"DETECTED {detection.Source} kinds={kinds} severity={decision.Severity.ToString().ToLowerInvariant()} action={decision.Action.ToString().ToLowerInvariant()} trigger={detection.Trigger} ports={detection.Ports} targets={detection.TargetCount}: {decision.Reason}");
+        var ban = new BanRecord(network, kinds, now, now + decision.BanFor, decision.Offence);
         if (failures.Count > 0)
         {
             // The kernel guard's hold, if any, stays: it is all that stops the scanner now.
-            log($"ERROR {firewall.Name} refused to block {network}: {failures[0].Reason}");
+            log($"ERROR {firewall.Name} refused to block {network}: {OneLine(failures[0].Reason)}; trying again in {_retryFirst.TotalSeconds:0}s");
+            if (!rehearsal)
+            {
+                _refused.Add(new RefusedBan(entry, ban, 1, Environment.TickCount64 + (long)_retryFirst.TotalMilliseconds));
+            }
             return;
         }
-        if (!rehearsal && firewall is IKernelGuard guard)
+        if (!rehearsal)
         {
-            // The decision replaces the guard's hold: a ban with its own length, anything else by
-            // letting the source go (its ban, if any, is already in place).
-            guard.Release([network]);
+            Release(network);
         }
         if (decision.Action != DecisionAction.Block)
         {
@@ -403,9 +406,79 @@ public sealed class Sensor : IDisposable
         }
         if (!rehearsal)
         {
-            _store.AddBans([new BanRecord(network, kinds, now, now + decision.BanFor, decision.Offence)]);
+            _store.AddBans([ban]);
         }
         log($"BANNED {network} for {(decision.BanFor is { } d ? $"{(long)d.TotalSeconds}s" : "ever")} offence={decision.Offence} firewall={firewall.Name} reaction={reaction:0.000}ms sensor={own:0.000}ms");
+    }
+
+    /// <summary>
+    /// The decision replaces the kernel guard's hold: a ban with its own length, anything else by
+    /// letting the source go (its ban, if any, is already in place).
+    /// </summary>
+    private void Release(NetPrefix network)
+    {
+        if (_firewall is IKernelGuard guard)
+        {
+            guard.Release([network]);
+        }
+    }
+
+    // A ban the firewall refused is tried again after 1 s, then 2, 4, … up to a minute, until it
+    // goes in or its time would be up.
+    private static readonly TimeSpan _retryFirst = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan _retryMost = TimeSpan.FromMinutes(1);
+
+    /// <summary>A firewall's message on one log line (nft's span over three: the error, the command, a caret).</summary>
+    private static string OneLine(string text) => string.Join(' ', text.Split(['\n', '\r'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+
+    private sealed record RefusedBan(FirewallEntry Entry, BanRecord Ban, int Attempts, long NextTry);
+
+    private readonly List<RefusedBan> _refused = []; // respond thread only
+
+    /// <summary>
+    /// Tries the refused bans that are due again. The firewall is set up again first: what made it
+    /// refuse may have been its table or chain vanishing (an nftables reload flushes the ruleset).
+    /// </summary>
+    private void RetryRefused()
+    {
+        long tick = Environment.TickCount64;
+        List<RefusedBan> due = [.. _refused.Where(r => r.NextTry <= tick)];
+        if (due.Count == 0)
+        {
+            return;
+        }
+        _refused.RemoveAll(due.Contains);
+        DateTimeOffset now = _time.GetUtcNow();
+        foreach (RefusedBan late in due.Where(r => r.Ban.Expires <= now))
+        {
+            _log($"ERROR gave up blocking {late.Ban.Network}: its ban ran out before {_firewall.Name} took it ({late.Attempts} attempts)");
+        }
+        due.RemoveAll(r => r.Ban.Expires <= now);
+        IReadOnlyList<FirewallFailure> failures;
+        try
+        {
+            _firewall.Initialize();
+            ArmGuard();
+            failures = _firewall.Block([.. due.Select(r => r.Entry with { Timeout = r.Ban.Expires - now })]);
+        }
+        catch (FirewallException e)
+        {
+            failures = [.. due.Select(r => new FirewallFailure(r.Ban.Network, e.Message))];
+        }
+        foreach (RefusedBan retry in due)
+        {
+            if (failures.FirstOrDefault(f => f.Network == retry.Ban.Network) is { Reason: { } reason })
+            {
+                TimeSpan wait = TimeSpan.FromTicks(Math.Min(_retryMost.Ticks, _retryFirst.Ticks << Math.Min(retry.Attempts, 16)));
+                _log($"ERROR {_firewall.Name} refused to block {retry.Ban.Network} again ({retry.Attempts + 1} attempts): {OneLine(reason)}; trying again in {wait.TotalSeconds:0}s");
+                _refused.Add(retry with { Attempts = retry.Attempts + 1, NextTry = tick + (long)wait.TotalMilliseconds });
+                continue;
+            }
+            Release(retry.Ban.Network);
+            _store.AddBans([retry.Ban]);
+            TimeSpan? left = retry.Ban.Expires - now;
+            _log($"BANNED {retry.Ban.Network} for {(left is { } l ? $"{(long)l.TotalSeconds}s" : "ever")} offence={retry.Ban.Offence} firewall={_firewall.Name} after {retry.Attempts + 1} attempts");
+        }
     }
 
     /// <summary>

@@ -160,6 +160,26 @@ public sealed class SensorEndToEndTests : IDisposable
     }
 
     [NamespaceFact]
+    public void A_ban_the_firewall_refused_is_reported_and_retried_until_it_holds()
+    {
+        using var sensor = new SensorProcess(_pair.Target, _data);
+        sensor.WaitFor("CAPTURING on ps-target");
+        // The table vanishes under the running sensor, as on `nft flush ruleset` or a reload of
+        // nftables.conf: its first block is refused, the retry sets the table up again.
+        var (deleted, why) = NamespacePair.Exec(_pair.Target, TimeSpan.FromSeconds(10), "nft", "delete", "table", "inet", "portsentinel");
+        Assert.True(deleted == 0, why);
+        Scan(sensor, $"BANNED {NamespacePair.ScannerAddress} for", "-sS", "-p", "1-100");
+        string output = sensor.Output;
+        Assert.True(Regex.IsMatch(output, $@"ERROR nftables refused to block {Regex.Escape(NamespacePair.ScannerAddress)}: .+; trying again in 1s"), output);
+        Assert.True(Regex.IsMatch(output, $@"BANNED {Regex.Escape(NamespacePair.ScannerAddress)} for 35\d\ds offence=1 firewall=nftables after 2 attempts"), output);
+        Assert.Contains(NamespacePair.ScannerAddress, HostsInSet());
+        Assert.False(NamespacePair.Connects(_pair.Scanner, NamespacePair.TargetAddress, Port));
+        Assert.Equal(0, sensor.Terminate());
+        using SqliteStore record = SqliteStore.Open(_data);
+        Assert.Single(record.ActiveBans(DateTimeOffset.UtcNow));
+    }
+
+    [NamespaceFact]
     public void On_a_firewall_without_timeouts_the_sensor_lifts_a_ban_that_ran_out()
     {
         using var sensor = new SensorProcess(_pair.Target, _data, firewall: "iptables", extra: ["--set", "Decide:BanSeconds=3"]);
