@@ -71,6 +71,8 @@ public sealed class CaptureProcessor : IFrameSink
         }
     }
 
+    public void OnIdle(long now) => _detector.Advance(now);
+
     private void TakeReplacement()
     {
         Flush();

@@ -111,6 +111,44 @@ public sealed class SensorEndToEndTests : IDisposable
         Assert.Equal(0, sensor.Terminate());
     }
 
+    [NamespaceTheory]
+    [InlineData("-PE", "icmp-sweep")]
+    [InlineData("-PP", "icmp-sweep")]
+    [InlineData("-PM", "icmp-sweep")]
+    [InlineData("-PS", "tcp-ping-sweep")]
+    public void A_ping_sweep_is_detected_live(string ping, string kind)
+    {
+        // A network behind the target (192.0.2.0/24, routed through it) where five hosts are up
+        // and the rest of the sweep meets silence, as on a real network.
+        var (routed, why) = NamespacePair.Exec(_pair.Scanner, TimeSpan.FromSeconds(10), "ip", "route", "add", "192.0.2.0/24", "via", NamespacePair.TargetAddress);
+        Assert.True(routed == 0, why);
+        for (int host = 1; host <= 5; host++)
+        {
+            var (added, error) = NamespacePair.Exec(_pair.Target, TimeSpan.FromSeconds(10), "ip", "addr", "add", $"192.0.2.{host}/32", "dev", "lo");
+            Assert.True(added == 0, error);
+        }
+        using var sensor = new SensorProcess(_pair.Target, _data);
+        sensor.WaitFor("CAPTURING on ps-target");
+        Scan(sensor, null, "-sn", ping, "--disable-arp-ping", "192.0.2.1-30");
+        sensor.WaitFor($"DETECTED {NamespacePair.ScannerAddress} kinds="); // silence is settled after Detection:OutcomeTimeoutMilliseconds
+        Assert.Equal(0, sensor.Terminate());
+        string output = sensor.Output;
+        Assert.True(Regex.IsMatch(output, $@"ENDED {Regex.Escape(NamespacePair.ScannerAddress)} kinds=[a-z,-]*{kind}"), output);
+        if (kind == "icmp-sweep")
+        {
+            // A sweep alone is low severity: logged, not blocked (Decide:BlockAt is medium).
+            Assert.True(Regex.IsMatch(output, $@"DETECTED {Regex.Escape(NamespacePair.ScannerAddress)} kinds=[a-z,-]*icmp-sweep[a-z,-]* severity=low action=log"), output);
+            Assert.DoesNotContain("BANNED", output);
+            Assert.True(NamespacePair.Connects(_pair.Scanner, NamespacePair.TargetAddress, Port));
+        }
+        else
+        {
+            // TCP pings that fail are decided on by the walk after four hosts, before the sweep
+            // has its eight: blocked as the unanswered TCP probes they are.
+            Assert.Contains($"BANNED {NamespacePair.ScannerAddress}", output);
+        }
+    }
+
     [NamespaceFact]
     public void Web_clients_are_never_blocked_and_an_allowlisted_scanner_is_detected_but_not_blocked()
     {
@@ -327,14 +365,16 @@ public sealed class SensorEndToEndTests : IDisposable
     }
 
     /// <summary>
-    /// nmap from the scanner namespace at the target, until the sensor logs <paramref name="until"/>;
-    /// then nmap is stopped. Once the kernel guard holds it, nmap meets silence and backs off for
+    /// nmap from the scanner namespace at the target, until the sensor logs <paramref name="until"/>
+    /// (null: until nmap is done); then nmap is stopped. Once the kernel guard holds it, nmap meets silence and backs off for
     /// minutes, while what the tests check is decided within milliseconds.
     /// </summary>
-    private void Scan(SensorProcess sensor, string until, params string[] nmap)
+    private void Scan(SensorProcess sensor, string? until, params string[] nmap)
     {
         var start = new ProcessStartInfo("ip") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (string argument in (string[])["netns", "exec", _pair.Scanner, "nmap", "-n", "-Pn", .. nmap, "--max-retries", "1", "--host-timeout", "60s", NamespacePair.TargetAddress])
+        // -Pn (no host discovery first) except for a ping sweep (-sn), which is nothing but discovery.
+        string[] discovery = nmap.Contains("-sn") ? [] : ["-Pn"];
+        foreach (string argument in (string[])["netns", "exec", _pair.Scanner, "nmap", "-n", .. discovery, .. nmap, "--max-retries", "1", "--host-timeout", "60s", NamespacePair.TargetAddress])
         {
             start.ArgumentList.Add(argument);
         }
@@ -343,7 +383,14 @@ public sealed class SensorEndToEndTests : IDisposable
         Task<string> errors = scan.StandardError.ReadToEndAsync();
         try
         {
-            sensor.WaitFor(until);
+            if (until is null)
+            {
+                Assert.True(scan.WaitForExit(TimeSpan.FromMinutes(2)), "nmap ran past two minutes");
+            }
+            else
+            {
+                sensor.WaitFor(until);
+            }
         }
         catch (Xunit.Sdk.XunitException e)
         {

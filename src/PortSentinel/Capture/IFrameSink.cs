@@ -18,4 +18,13 @@ public interface IFrameSink
     void OnBatchEnd()
     {
     }
+
+    /// <summary>
+    /// A live source's read timeout passed with no frame: time goes on without packets, so what
+    /// waits on time (a probe's answer) can be settled. <paramref name="now"/> is the wall clock,
+    /// microseconds since the Unix epoch, as capture timestamps are.
+    /// </summary>
+    void OnIdle(long now)
+    {
+    }
 }

@@ -13,11 +13,12 @@ internal static unsafe class PcapDispatch
 {
     /// <summary>
     /// Dispatches until the source ends: end of file (a savefile's pcap_dispatch returns 0), or
-    /// pcap_breakloop (-2). For a live device 0 only means the read timeout passed. Returns the
-    /// frames delivered; a libpcap error or an exception thrown by the sink ends the loop and is
-    /// thrown here.
+    /// pcap_breakloop (-2) unless <paramref name="resume"/> says the break was only to tell the
+    /// sink the time. For a live device 0 only means the read timeout passed. Returns the frames
+    /// delivered; a libpcap error or an exception thrown by the sink ends the loop and is thrown
+    /// here.
     /// </summary>
-    public static long Run(PcapHandle handle, IFrameSink sink, bool live, string source)
+    public static long Run(PcapHandle handle, IFrameSink sink, bool live, string source, Func<bool>? resume = null)
     {
         var state = new State(sink, handle);
         GCHandle gc = GCHandle.Alloc(state);
@@ -36,6 +37,11 @@ internal static unsafe class PcapDispatch
                     total += n;
                 }
                 sink.OnBatchEnd();
+                if (live && (n == 0 || (n == LibPcap.ErrorBreak && resume?.Invoke() == true)))
+                {
+                    sink.OnIdle((DateTime.UtcNow.Ticks - DateTime.UnixEpoch.Ticks) / TimeSpan.TicksPerMicrosecond);
+                    continue;
+                }
                 if (n == LibPcap.ErrorBreak || (n == 0 && !live))
                 {
                     return total;

@@ -36,11 +36,19 @@ public sealed class LiveCaptureOptions
 /// <summary>
 /// A live network device read through libpcap in non-immediate mode: <see cref="Run"/> blocks,
 /// delivering frames to a sink on the calling thread, until <see cref="Stop"/> is called from any
-/// thread (pcap_breakloop; the read timeout bounds how long the stop takes).
+/// thread (pcap_breakloop, which also wakes a read waiting for packets).
 /// </summary>
 public sealed unsafe class PcapLive : IDisposable
 {
+    /// <summary>
+    /// How often a quiet device's read is woken to tell the sink the time (<see cref="IFrameSink.OnIdle"/>).
+    /// With TPACKET_V3 libpcap waits for the kernel's next block of frames, which never comes while
+    /// nothing arrives; without the tick a probe met by silence would wait for the next packet.
+    /// </summary>
+    private static readonly TimeSpan _tick = TimeSpan.FromSeconds(1);
+
     private readonly PcapHandle _handle;
+    private volatile bool _stopping;
 
     private PcapLive(string device, PcapHandle handle, string? warning)
     {
@@ -105,11 +113,16 @@ public sealed unsafe class PcapLive : IDisposable
     public long Run(IFrameSink sink)
     {
         ArgumentNullException.ThrowIfNull(sink);
-        return PcapDispatch.Run(_handle, sink, live: true, Device);
+        using var tick = new Timer(_ => LibPcap.pcap_breakloop(_handle), null, _tick, _tick);
+        return PcapDispatch.Run(_handle, sink, live: true, Device, resume: () => !_stopping);
     }
 
     /// <summary>Makes <see cref="Run"/> return after the batch in hand; safe from any thread.</summary>
-    public void Stop() => LibPcap.pcap_breakloop(_handle);
+    public void Stop()
+    {
+        _stopping = true;
+        LibPcap.pcap_breakloop(_handle);
+    }
 
     public CaptureStatistics Statistics()
     {

@@ -128,6 +128,23 @@ public sealed class Detector
         return fingerprint;
     }
 
+    /// <summary>
+    /// Moves the detector's clock to <paramref name="now"/> (microseconds since the Unix epoch) when
+    /// no packet has: a live capture with nothing to read calls it, so probes met by silence are
+    /// settled, and scanners raised, without waiting for the next packet.
+    /// </summary>
+    public void Advance(long now)
+    {
+        if (now > _now)
+        {
+            _now = now;
+        }
+        if (_now - _lastSweep >= SweepInterval)
+        {
+            Sweep(expireAll: false);
+        }
+    }
+
     internal void Process(in Packet packet, ulong fingerprint)
     {
         Counters.Packets++;
