@@ -6,6 +6,7 @@
 # from a capture in the target), the sensor's BANNED line and how many port states nmap learned.
 # Each run is a fresh sensor process and a fresh data directory. Everything it creates is removed at exit.
 #   sudo bench/live/reaction.sh [RUNS] [NMAP TIMING, e.g. -T4]
+# Needs nmap, tcpdump, python3 and iproute2.
 # A scan that meets a ban is slow (nmap backs off on silence): NMAP_LIMIT (default 120) cuts it
 # short after that many seconds; what it learned by then is all it will learn while banned.
 # SENSOR_ARGS adds options to `run` (e.g. "--set Capture:ReadTimeoutMilliseconds=2"), WRAP a
