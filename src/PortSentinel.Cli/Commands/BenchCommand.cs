@@ -266,7 +266,7 @@ public static class BenchCommand
         var rows = new List<string[]> { _plantedHeader };
         foreach (PlantedScan scan in r.Expected)
         {
-            Detection? d = r.Detections.FirstOrDefault(x => x.Source == scan.Source);
+            Detection? d = r.Found(scan);
             bool ok = d is not null && (d.Kinds & scan.Kind) != 0;
             rows.Add([scan.Source.ToString(), scan.Name, d is null ? "MISSED" : ok ? "yes" : "KIND?", d is null ? "" : string.Join(',', ScanKindNames.Names(d.Kinds))]);
         }
@@ -344,7 +344,7 @@ public static class BenchCommand
         json.WriteStartArray("planted");
         foreach (PlantedScan scan in r.Expected)
         {
-            Detection? d = r.Detections.FirstOrDefault(x => x.Source == scan.Source);
+            Detection? d = r.Found(scan);
             json.WriteStartObject();
             json.WriteString("source", scan.Source.ToString());
             json.WriteString("scan", scan.Name);
@@ -495,7 +495,16 @@ public sealed record BenchReport
 
     /// <summary>Planted scans with no detection of their source that names their probe kind.</summary>
     public IReadOnlyList<PlantedScan> Missed =>
-        Expected.Where(s => !Detections.Any(d => d.Source == s.Source && (d.Kinds & s.Kind) != 0)).ToArray();
+        Expected.Where(s => Found(s) is not { } d || (d.Kinds & s.Kind) == 0).ToArray();
+
+    /// <summary>
+    /// The detection that found <paramref name="scan"/>: one of its source that names its probe
+    /// kind, else any of its source (found as something else), else null. The table, the JSON and
+    /// the exit code all judge by it.
+    /// </summary>
+    public Detection? Found(PlantedScan scan) =>
+        Detections.FirstOrDefault(d => d.Source == scan.Source && (d.Kinds & scan.Kind) != 0)
+        ?? Detections.FirstOrDefault(d => d.Source == scan.Source);
 
     /// <summary>Detections of sources that planted nothing.</summary>
     public IReadOnlyList<Detection> Unexpected =>

@@ -58,7 +58,9 @@ public static class DoctorCommand
 
         (bool raw, bool admin) = Capabilities();
         Report("CAP_NET_RAW", raw ? null : "missing: capture needs it (run as root, or as the systemd unit does)", "present");
-        Report("CAP_NET_ADMIN", admin ? null : "missing: changing nftables needs it (run as root, or as the systemd unit does)", "present");
+        // Only the backends that change the kernel's tables need it.
+        bool kernel = firewallOptions.Backend is "nftables" or "ipset" or "iptables" or "route";
+        Report("CAP_NET_ADMIN", admin || !kernel ? null : $"missing: the {firewallOptions.Backend} backend changes the kernel's tables and needs it (run as root, or as the systemd unit does)", admin ? "present" : $"not needed by the {firewallOptions.Backend} backend");
 
         string[] devices = interfaces.Length > 0 ? interfaces : RunCommand.DefaultInterfaces();
         if (devices.Length == 0)

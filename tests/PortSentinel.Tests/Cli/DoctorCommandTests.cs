@@ -63,6 +63,14 @@ public sealed class DoctorCommandTests : IDisposable
         Assert.Contains("FAIL  firewall nftables: nftables refuses: changing the firewall needs CAP_NET_ADMIN", output);
         Assert.Contains("ok    data directory:", output);
         Assert.Contains("5 problems to fix", output);
+
+        // A backend that leaves the kernel's tables alone does not need CAP_NET_ADMIN.
+        (exit, output) = NamespacePair.Exec(pair.Target, TimeSpan.FromSeconds(60),
+            "setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all", "--bounding-set=-all",
+            "env", $"HOME={_data}", "dotnet", Cli, "doctor", "--interface", NamespacePair.TargetDevice, "--data-dir", Path.Combine(_data, "db"), "--firewall", "dry-run");
+        Assert.Equal(1, exit); // capture still needs CAP_NET_RAW
+        Assert.Contains("ok    CAP_NET_ADMIN: not needed by the dry-run backend", output);
+        Assert.Contains("ok    firewall dry-run", output);
     }
 
     public void Dispose()
