@@ -256,9 +256,15 @@ public sealed class SensorEndToEndTests : IDisposable
             sensor.WaitFor("RELOADED configuration: detection unchanged, trap changed");
             sensor.WaitFor("TRAP listening on tcp/31337");
             sensor.WaitFor("WARNING changes to Capture take effect at the next start");
-            Scan(sensor, $"DETECTED {NamespacePair.ScannerAddress} kinds=tcp-syn", "-sS", "-p", "1-100");
+            // The kernel guard is re-armed with the new allowlist: refused on a hundred closed
+            // ports, the scanner is not held, and the whole scan runs its course.
+            string allowed = Regex.Match(sensor.Output, @"RELOADED configuration: .* (\d+) allowlist entries applied").Groups[1].Value;
+            sensor.WaitFor($"; {allowed} allowed networks never held");
+            Scan(sensor, null, "-sS", "-p", "1-100");
+            sensor.WaitFor($"DETECTED {NamespacePair.ScannerAddress} kinds=tcp-syn");
             Assert.Contains("action=allowlisted", sensor.Output, StringComparison.Ordinal);
             Assert.DoesNotContain("BANNED", sensor.Output, StringComparison.Ordinal);
+            Assert.True(NamespacePair.Connects(_pair.Scanner, NamespacePair.TargetAddress, Port));
 
             File.WriteAllText(config, """{ "Detection": { "VerticalPorts": 0 } }""");
             sensor.HangUp();
