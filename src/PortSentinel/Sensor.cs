@@ -41,6 +41,8 @@ public sealed class Sensor : IDisposable
     private readonly List<(PcapLive Capture, Thread Thread, CaptureProcessor Processor)> _captures = [];
     private readonly Lock _trapLock = new();
     private ConnectTrap? _trap;
+    private PcapLive[] _monitored = []; // the captures, once all are started: read by the respond thread
+    private readonly Dictionary<PcapLive, CaptureStatistics> _lastStatistics = []; // respond thread only
     private Thread? _worker;
     private long _overflow;
     private bool _stopped;
@@ -93,6 +95,7 @@ public sealed class Sensor : IDisposable
             _log($"CAPTURING on {device} ({live.LinkType}, filter \"{_capture.Filter}\")");
         }
         StartTrap();
+        Volatile.Write(ref _monitored, [.. _captures.Select(c => c.Capture)]);
     }
 
     private void StartTrap()
@@ -312,10 +315,14 @@ public sealed class Sensor : IDisposable
     // How often bans that ran out are lifted from a firewall without timeouts.
     private static readonly TimeSpan _sweepEvery = TimeSpan.FromSeconds(1);
 
+    // How often the captures' drop counters are looked at while running.
+    private static readonly TimeSpan _dropsEvery = TimeSpan.FromSeconds(5);
+
     private void RespondLoop()
     {
         var ended = new List<(Detection, Decision?)>();
         long nextSweep = 0;
+        long nextDrops = Environment.TickCount64 + (long)_dropsEvery.TotalMilliseconds;
         while (!_detections.IsCompleted)
         {
             if (_detections.TryTake(out var item, _sweepEvery))
@@ -347,6 +354,28 @@ public sealed class Sensor : IDisposable
                 Guarded("retrying refused bans", RetryRefused);
                 Guarded("lifting expired bans", () => BanExpiry.Lift(_store, _firewall, _time.GetUtcNow(), _log));
                 nextSweep = Environment.TickCount64 + (long)_sweepEvery.TotalMilliseconds;
+            }
+            if (Environment.TickCount64 >= nextDrops)
+            {
+                Guarded("reading capture statistics", ReportDrops);
+                nextDrops = Environment.TickCount64 + (long)_dropsEvery.TotalMilliseconds;
+            }
+        }
+    }
+
+    /// <summary>Logs a warning for each capture that lost packets since the last look: what is dropped is never seen.</summary>
+    private void ReportDrops()
+    {
+        foreach (PcapLive capture in Volatile.Read(ref _monitored))
+        {
+            CaptureStatistics now = capture.Statistics();
+            CaptureStatistics before = _lastStatistics.GetValueOrDefault(capture);
+            _lastStatistics[capture] = now;
+            long kernel = now.Dropped - before.Dropped;
+            long device = now.InterfaceDropped - before.InterfaceDropped;
+            if (kernel > 0 || device > 0)
+            {
+                _log($"WARNING {capture.Device}: {kernel} packets dropped by the kernel and {device} by the interface in the last {_dropsEvery.TotalSeconds:0}s ({now.Dropped} and {now.InterfaceDropped} since start); raise {LiveCaptureOptions.Section}:{nameof(LiveCaptureOptions.BufferBytes)} or give the sensor more CPU");
             }
         }
     }

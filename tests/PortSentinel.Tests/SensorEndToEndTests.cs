@@ -221,6 +221,32 @@ public sealed class SensorEndToEndTests : IDisposable
     }
 
     [NamespaceFact]
+    public void Packets_the_kernel_dropped_are_reported_while_the_sensor_runs()
+    {
+        // A small ring, and the sensor stopped (SIGSTOP) while a burst arrives: the kernel must drop.
+        using var sensor = new SensorProcess(_pair.Target, _data, extra: ["--set", "Capture:BufferBytes=262144"]);
+        sensor.WaitFor("CAPTURING on ps-target");
+        sensor.Pause();
+        NamespacePair.In(_pair.Scanner, () =>
+        {
+            using var udp = new UdpClient(AddressFamily.InterNetwork);
+            var target = new IPEndPoint(IPAddress.Parse(NamespacePair.TargetAddress), 9);
+            byte[] datagram = new byte[32];
+            for (int i = 0; i < 20_000; i++)
+            {
+                udp.Send(datagram, target);
+            }
+            return 0;
+        });
+        sensor.Resume();
+        sensor.WaitFor("packets dropped by the kernel");
+        string output = sensor.Output;
+        Assert.True(Regex.IsMatch(output, @"WARNING ps-target: [1-9]\d* packets dropped by the kernel and \d+ by the interface in the last 5s \([1-9]\d* and \d+ since start\); raise Capture:BufferBytes"), output);
+        Assert.Equal(0, sensor.Terminate());
+        Assert.Matches(@"STOPPED ps-target: \d+ received, [1-9]\d* dropped by the kernel", sensor.Output);
+    }
+
+    [NamespaceFact]
     public void On_a_firewall_without_timeouts_the_sensor_lifts_a_ban_that_ran_out()
     {
         using var sensor = new SensorProcess(_pair.Target, _data, firewall: "iptables", extra: ["--set", "Decide:BanSeconds=3"]);
@@ -469,6 +495,12 @@ public sealed class SensorEndToEndTests : IDisposable
 
         /// <summary>SIGHUP: read the configuration again.</summary>
         public void HangUp() => Signal("HUP");
+
+        /// <summary>SIGSTOP: the process stops running until <see cref="Resume"/>.</summary>
+        public void Pause() => Signal("STOP");
+
+        /// <summary>SIGCONT.</summary>
+        public void Resume() => Signal("CONT");
 
         /// <summary>SIGTERM, then the exit code.</summary>
         public int Terminate()

@@ -123,7 +123,7 @@ public static class RunCommand
         var allowlist = new Allowlist(HostFacts.Read(), next.Allowed);
         sensor.Reconfigure(detection ? next.Detection : null, allowlist, next.Decide, trap ? next.Trap : null);
         log($"RELOADED configuration: detection {(detection ? "changed" : "unchanged")}, trap {(trap ? "changed" : "unchanged")}, policy and {allowlist.Entries.Count()} allowlist entries applied");
-        string[] later = [.. new[] { ("Capture", Same(next.Capture, current.Capture)), ("Firewall", Same(next.Firewall, current.Firewall)) }.Where(c => !c.Item2).Select(c => c.Item1)];
+        string[] later = [.. new[] { (LiveCaptureOptions.Section, Same(next.Capture, current.Capture)), (FirewallOptions.Section, Same(next.Firewall, current.Firewall)) }.Where(c => !c.Item2).Select(c => c.Item1)];
         if (later.Length > 0)
         {
             log($"WARNING changes to {string.Join(" and ", later)} take effect at the next start");

@@ -10,6 +10,8 @@ public readonly record struct CaptureStatistics(long Received, long Dropped, lon
 /// <summary>How a live device is opened. The defaults follow what was measured (shared DESIGN.md).</summary>
 public sealed class LiveCaptureOptions
 {
+    public const string Section = "Capture";
+
     /// <summary>
     /// Bytes kept of each frame: enough for Ethernet, two VLAN tags, IPv6 and a TCP header with
     /// options, or an ICMPv6 error quoting an IPv6 header and 8 bytes (110 bytes). A larger snaplen
@@ -48,6 +50,7 @@ public sealed unsafe class PcapLive : IDisposable
     private static readonly TimeSpan _tick = TimeSpan.FromSeconds(1);
 
     private readonly PcapHandle _handle;
+    private readonly Lock _statisticsLock = new();
     private volatile bool _stopping;
 
     private PcapLive(string device, PcapHandle handle, string? warning)
@@ -124,12 +127,16 @@ public sealed unsafe class PcapLive : IDisposable
         LibPcap.pcap_breakloop(_handle);
     }
 
+    /// <summary>The counts since the device was opened; safe from any thread.</summary>
     public CaptureStatistics Statistics()
     {
         LibPcap.Statistics stats;
-        if (LibPcap.pcap_stats(_handle, &stats) != 0)
+        lock (_statisticsLock) // libpcap adds each reading of the kernel's counters to its totals
         {
-            throw new CaptureException($"{Device}: pcap_stats failed: {LibPcap.ErrorText(_handle)}");
+            if (LibPcap.pcap_stats(_handle, &stats) != 0)
+            {
+                throw new CaptureException($"{Device}: pcap_stats failed: {LibPcap.ErrorText(_handle)}");
+            }
         }
         return new CaptureStatistics(stats.Received, stats.Dropped, stats.InterfaceDropped);
     }
