@@ -36,7 +36,7 @@ public sealed class FirewallOptions
     /// <summary>The guard's window, seconds.</summary>
     public int GuardSeconds { get; set; } = 60;
 
-    /// <summary>How long the guard holds a source, seconds, unless the sensor's own ban (usually longer) covers it.</summary>
+    /// <summary>How long the guard holds a source, seconds, unless the sensor's decision replaces the hold first.</summary>
     public int HoldSeconds { get; set; } = 60;
 
     /// <summary>The guard's rules, with the allowlist and the ban cap the decisions use; null when the guard is off.</summary>
