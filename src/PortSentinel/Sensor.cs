@@ -67,13 +67,7 @@ public sealed class Sensor : IDisposable
     /// <summary>Sets up the firewall, puts back the bans still in force, and starts capturing.</summary>
     public void Start()
     {
-        _firewall.Initialize();
-        DateTimeOffset now = _time.GetUtcNow();
-        IReadOnlyList<BanRecord> active = _store.ActiveBans(now);
-        var failures = _firewall.Block([.. active.Select(b => new FirewallEntry(b.Network, b.Expires - now, Mode: "restore"))]);
-        _log($"RESTORED {active.Count - failures.Count} bans into {_firewall.Name}" + (failures.Count > 0 ? $", {failures.Count} refused: {string.Join("; ", failures.Select(f => $"{f.Network} {f.Reason}"))}" : ""));
-        BanExpiry.Lift(_store, _firewall, now, _log); // what ran out while the sensor was down
-        ArmGuard();
+        SetUpFirewall();
 
         Detection rehearsal = WarmUp();
         _worker = new Thread(RespondLoop) { Name = "respond", IsBackground = true };
@@ -96,6 +90,28 @@ public sealed class Sensor : IDisposable
         }
         StartTrap();
         Volatile.Write(ref _monitored, [.. _captures.Select(c => c.Capture)]);
+    }
+
+    /// <summary>Sets the firewall up, puts back the bans still in force, lifts those that ran out (while the sensor was down) and arms the guard.</summary>
+    private void SetUpFirewall()
+    {
+        _firewall.Initialize();
+        DateTimeOffset now = _time.GetUtcNow();
+        IReadOnlyList<BanRecord> active = _store.ActiveBans(now);
+        var failures = _firewall.Block([.. active.Select(b => new FirewallEntry(b.Network, b.Expires - now, Mode: "restore"))]);
+        _log($"RESTORED {active.Count - failures.Count} bans into {_firewall.Name}" + (failures.Count > 0 ? $", {failures.Count} refused: {string.Join("; ", failures.Select(f => $"{f.Network} {OneLine(f.Reason)}"))}" : ""));
+        BanExpiry.Lift(_store, _firewall, now, _log);
+        ArmGuard();
+    }
+
+    /// <summary>On the respond thread: when the firewall's setup was removed from outside, sets it up again with the bans.</summary>
+    private void CheckFirewall()
+    {
+        if (!_firewall.Intact())
+        {
+            _log($"WARNING the {_firewall.Name} setup is gone (removed from outside, e.g. by nft flush ruleset); setting it up again");
+            SetUpFirewall();
+        }
     }
 
     private void StartTrap()
@@ -315,14 +331,14 @@ public sealed class Sensor : IDisposable
     // How often bans that ran out are lifted from a firewall without timeouts.
     private static readonly TimeSpan _sweepEvery = TimeSpan.FromSeconds(1);
 
-    // How often the captures' drop counters are looked at while running.
-    private static readonly TimeSpan _dropsEvery = TimeSpan.FromSeconds(5);
+    // How often the captures' drop counters and the firewall's setup are looked at while running.
+    private static readonly TimeSpan _checkEvery = TimeSpan.FromSeconds(5);
 
     private void RespondLoop()
     {
         var ended = new List<(Detection, Decision?)>();
         long nextSweep = 0;
-        long nextDrops = Environment.TickCount64 + (long)_dropsEvery.TotalMilliseconds;
+        long nextCheck = Environment.TickCount64 + (long)_checkEvery.TotalMilliseconds;
         while (!_detections.IsCompleted)
         {
             if (_detections.TryTake(out var item, _sweepEvery))
@@ -355,10 +371,11 @@ public sealed class Sensor : IDisposable
                 Guarded("lifting expired bans", () => BanExpiry.Lift(_store, _firewall, _time.GetUtcNow(), _log));
                 nextSweep = Environment.TickCount64 + (long)_sweepEvery.TotalMilliseconds;
             }
-            if (Environment.TickCount64 >= nextDrops)
+            if (Environment.TickCount64 >= nextCheck)
             {
                 Guarded("reading capture statistics", ReportDrops);
-                nextDrops = Environment.TickCount64 + (long)_dropsEvery.TotalMilliseconds;
+                Guarded("checking the firewall", CheckFirewall);
+                nextCheck = Environment.TickCount64 + (long)_checkEvery.TotalMilliseconds;
             }
         }
     }
@@ -375,7 +392,7 @@ public sealed class Sensor : IDisposable
             long device = now.InterfaceDropped - before.InterfaceDropped;
             if (kernel > 0 || device > 0)
             {
-                _log($"WARNING {capture.Device}: {kernel} packets dropped by the kernel and {device} by the interface in the last {_dropsEvery.TotalSeconds:0}s ({now.Dropped} and {now.InterfaceDropped} since start); raise {LiveCaptureOptions.Section}:{nameof(LiveCaptureOptions.BufferBytes)} or give the sensor more CPU");
+                _log($"WARNING {capture.Device}: {kernel} packets dropped by the kernel and {device} by the interface in the last {_checkEvery.TotalSeconds:0}s ({now.Dropped} and {now.InterfaceDropped} since start); raise {LiveCaptureOptions.Section}:{nameof(LiveCaptureOptions.BufferBytes)} or give the sensor more CPU");
             }
         }
     }

@@ -205,10 +205,14 @@ public sealed class SensorEndToEndTests : IDisposable
     {
         using var sensor = new SensorProcess(_pair.Target, _data);
         sensor.WaitFor("CAPTURING on ps-target");
-        // The table vanishes under the running sensor, as on `nft flush ruleset` or a reload of
-        // nftables.conf: its first block is refused, the retry sets the table up again.
-        var (deleted, why) = NamespacePair.Exec(_pair.Target, TimeSpan.FromSeconds(10), "nft", "delete", "table", "inet", "portsentinel");
-        Assert.True(deleted == 0, why);
+        // The address set vanishes under the running sensor (its chain stays, so the sensor's
+        // check of its setup sees nothing wrong): the first block is refused, the retry sets the
+        // firewall up again.
+        foreach (string command in new[] { "flush chain inet portsentinel prerouting", "delete set inet portsentinel hosts4" })
+        {
+            var (done, why) = NamespacePair.Exec(_pair.Target, TimeSpan.FromSeconds(10), ["nft", .. command.Split(' ')]);
+            Assert.True(done == 0, why);
+        }
         Scan(sensor, $"BANNED {NamespacePair.ScannerAddress} for", "-sS", "-p", "1-100");
         string output = sensor.Output;
         Assert.True(Regex.IsMatch(output, $@"ERROR nftables refused to block {Regex.Escape(NamespacePair.ScannerAddress)}: .+; trying again in 1s"), output);
@@ -218,6 +222,23 @@ public sealed class SensorEndToEndTests : IDisposable
         Assert.Equal(0, sensor.Terminate());
         using SqliteStore record = SqliteStore.Open(_data);
         Assert.Single(record.ActiveBans(DateTimeOffset.UtcNow));
+    }
+
+    [NamespaceFact]
+    public void When_its_table_is_removed_from_outside_the_sensor_sets_it_up_again_with_its_bans()
+    {
+        using var sensor = new SensorProcess(_pair.Target, _data);
+        sensor.WaitFor("CAPTURING on ps-target");
+        Scan(sensor, $"BANNED {NamespacePair.ScannerAddress}", "-sS", "-p", "1-100");
+        // As `nft flush ruleset` or a reload of nftables.conf would.
+        var (deleted, why) = NamespacePair.Exec(_pair.Target, TimeSpan.FromSeconds(10), "nft", "delete", "table", "inet", "portsentinel");
+        Assert.True(deleted == 0, why);
+        Assert.True(NamespacePair.Connects(_pair.Scanner, NamespacePair.TargetAddress, Port));
+        sensor.WaitFor("WARNING the nftables setup is gone (removed from outside, e.g. by nft flush ruleset); setting it up again");
+        sensor.WaitFor("RESTORED 1 bans into nftables");
+        Assert.Contains(NamespacePair.ScannerAddress, HostsInSet());
+        Assert.False(NamespacePair.Connects(_pair.Scanner, NamespacePair.TargetAddress, Port));
+        Assert.Equal(0, sensor.Terminate());
     }
 
     [NamespaceFact]

@@ -51,6 +51,13 @@ public interface IFirewall : IDisposable
 
     /// <summary>What is blocked now.</summary>
     IReadOnlyList<BlockedEntry> List();
+
+    /// <summary>
+    /// Whether what <see cref="Initialize"/> set up is still there: something outside the sensor
+    /// (an administrator's <c>nft flush ruleset</c>, a firewall reload) may remove it, and the bans
+    /// with it. True when the backend cannot tell. Cheap: called every few seconds.
+    /// </summary>
+    bool Intact() => true;
 }
 
 /// <summary>The firewall cannot be used or changed; the message says what is missing or what failed.</summary>

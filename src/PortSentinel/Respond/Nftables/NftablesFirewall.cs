@@ -248,6 +248,9 @@ public sealed class NftablesFirewall : IFirewall, IKernelGuard
         return entries;
     }
 
+    // The chain, not the table: listing the table would list every ban.
+    public bool Intact() => Run($"list chain {Family} {Table} prerouting", out _);
+
     public void Dispose() => _context.Dispose();
 
     private List<FirewallFailure> Apply<T>(IReadOnlyList<T> items, Func<T, NetPrefix> network, Action<StringBuilder, T> element, string verb, bool absentIsDone)
