@@ -37,7 +37,7 @@ public static class BanExpiry
         foreach (FirewallFailure failure in failures)
         {
             // Left unmarked: the next sweep tries again.
-            log($"ERROR {firewall.Name} refused to lift the expired ban of {failure.Network}: {failure.Reason}");
+            log($"ERROR {firewall.Name} refused to lift the expired ban of {failure.Network}: {failure.ReasonLine}");
         }
         return lifted.Count;
     }

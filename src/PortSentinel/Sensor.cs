@@ -99,7 +99,7 @@ public sealed class Sensor : IDisposable
         DateTimeOffset now = _time.GetUtcNow();
         IReadOnlyList<BanRecord> active = _store.ActiveBans(now);
         var failures = _firewall.Block([.. active.Select(b => new FirewallEntry(b.Network, b.Expires - now, Mode: "restore"))]);
-        _log($"RESTORED {active.Count - failures.Count} bans into {_firewall.Name}" + (failures.Count > 0 ? $", {failures.Count} refused: {string.Join("; ", failures.Select(f => $"{f.Network} {OneLine(f.Reason)}"))}" : ""));
+        _log($"RESTORED {active.Count - failures.Count} bans into {_firewall.Name}" + (failures.Count > 0 ? $", {failures.Count} refused: {string.Join("; ", failures.Select(f => $"{f.Network} {f.ReasonLine}"))}" : ""));
         BanExpiry.Lift(_store, _firewall, now, _log);
         ArmGuard();
     }
@@ -435,7 +435,7 @@ public sealed class Sensor : IDisposable
         if (failures.Count > 0)
         {
             // The kernel guard's hold, if any, stays: it is all that stops the scanner now.
-            log($"ERROR {firewall.Name} refused to block {network}: {OneLine(failures[0].Reason)}; trying again in {_retryFirst.TotalSeconds:0}s");
+            log($"ERROR {firewall.Name} refused to block {network}: {failures[0].ReasonLine}; trying again in {_retryFirst.TotalSeconds:0}s");
             if (!rehearsal)
             {
                 _refused.Add(new RefusedBan(entry, ban, 1, Environment.TickCount64 + (long)_retryFirst.TotalMilliseconds));
@@ -474,9 +474,6 @@ public sealed class Sensor : IDisposable
     private static readonly TimeSpan _retryFirst = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan _retryMost = TimeSpan.FromMinutes(1);
 
-    /// <summary>A firewall's message on one log line (nft's span over three: the error, the command, a caret).</summary>
-    private static string OneLine(string text) => string.Join(' ', text.Split(['\n', '\r'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
-
     private sealed record RefusedBan(FirewallEntry Entry, BanRecord Ban, int Attempts, long NextTry);
 
     private readonly List<RefusedBan> _refused = []; // respond thread only
@@ -513,10 +510,10 @@ public sealed class Sensor : IDisposable
         }
         foreach (RefusedBan retry in due)
         {
-            if (failures.FirstOrDefault(f => f.Network == retry.Ban.Network) is { Reason: { } reason })
+            if (failures.FirstOrDefault(f => f.Network == retry.Ban.Network) is { Reason: not null } failure)
             {
                 TimeSpan wait = TimeSpan.FromTicks(Math.Min(_retryMost.Ticks, _retryFirst.Ticks << Math.Min(retry.Attempts, 16)));
-                _log($"ERROR {_firewall.Name} refused to block {retry.Ban.Network} again ({retry.Attempts + 1} attempts): {OneLine(reason)}; trying again in {wait.TotalSeconds:0}s");
+                _log($"ERROR {_firewall.Name} refused to block {retry.Ban.Network} again ({retry.Attempts + 1} attempts): {failure.ReasonLine}; trying again in {wait.TotalSeconds:0}s");
                 _refused.Add(retry with { Attempts = retry.Attempts + 1, NextTry = tick + (long)wait.TotalMilliseconds });
                 continue;
             }

@@ -18,7 +18,11 @@ public readonly record struct BlockedEntry(NetPrefix Network, TimeSpan? Remainin
 }
 
 /// <summary>An entry the firewall refused, and the firewall's reason.</summary>
-public readonly record struct FirewallFailure(NetPrefix Network, string Reason);
+public readonly record struct FirewallFailure(NetPrefix Network, string Reason)
+{
+    /// <summary>The reason on one line, for the log (nft's messages span three: the error, the command, a caret).</summary>
+    public string ReasonLine => string.Join(' ', Reason.Split(['\n', '\r'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+}
 
 /// <summary>
 /// A firewall backend: where blocks take effect. Calls come from one thread (the respond worker).
