@@ -109,7 +109,7 @@ public sealed class Sensor : IDisposable
     {
         if (!_firewall.Intact())
         {
-            _log($"WARNING the {_firewall.Name} setup is gone (removed from outside, e.g. by nft flush ruleset); setting it up again");
+            _log($"WARNING the {_firewall.Name} setup is gone (removed from outside, e.g. by nft flush ruleset or a reload of the rules); setting it up again");
             SetUpFirewall();
         }
     }

@@ -234,7 +234,7 @@ public sealed class SensorEndToEndTests : IDisposable
         var (deleted, why) = NamespacePair.Exec(_pair.Target, TimeSpan.FromSeconds(10), "nft", "delete", "table", "inet", "portsentinel");
         Assert.True(deleted == 0, why);
         Assert.True(NamespacePair.Connects(_pair.Scanner, NamespacePair.TargetAddress, Port));
-        sensor.WaitFor("WARNING the nftables setup is gone (removed from outside, e.g. by nft flush ruleset); setting it up again");
+        sensor.WaitFor("WARNING the nftables setup is gone (removed from outside, e.g. by nft flush ruleset or a reload of the rules); setting it up again");
         sensor.WaitFor("RESTORED 1 bans into nftables");
         Assert.Contains(NamespacePair.ScannerAddress, HostsInSet());
         Assert.False(NamespacePair.Connects(_pair.Scanner, NamespacePair.TargetAddress, Port));

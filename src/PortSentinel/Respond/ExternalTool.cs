@@ -50,11 +50,14 @@ internal static class ExternalTool
         {
             Require(backend, tables, ["-w", "-t", "raw", "-N", chain]);
         }
-        if (Run(tables, ["-w", "-t", "raw", "-C", "PREROUTING", "-j", chain]).Exit != 0)
+        if (!JumpsTo(tables, chain))
         {
             Require(backend, tables, ["-w", "-t", "raw", "-I", "PREROUTING", "-j", chain]);
         }
     }
+
+    /// <summary>Whether PREROUTING of <paramref name="tables"/>' raw table still jumps to <paramref name="chain"/> (a reload of the rules removes it).</summary>
+    public static bool JumpsTo(string tables, string chain) => Run(tables, ["-w", "-t", "raw", "-C", "PREROUTING", "-j", chain]).Exit == 0;
 
     /// <summary>Runs a set-up step that must succeed; throws naming the backend, the step and, when it is one, the missing capability.</summary>
     public static void Require(string backend, string file, string[] arguments)

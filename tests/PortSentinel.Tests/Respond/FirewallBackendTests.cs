@@ -66,6 +66,33 @@ public abstract class FirewallBackendTests : IDisposable
     /// <summary>Whether the scanner reaches the target's service.</summary>
     protected virtual bool Connects(string address) => NamespacePair.Connects(Pair.Scanner, address, Port);
 
+    /// <summary>
+    /// Commands that remove the backend's setup, as something outside the sensor would (a reload of
+    /// the rules); empty for a backend with no setup to lose, whose <see cref="IFirewall.Intact"/>
+    /// is always true.
+    /// </summary>
+    protected virtual string[][] RemoveSetup => [];
+
+    [NamespaceFact]
+    public void A_setup_removed_from_outside_is_noticed_and_made_again()
+    {
+        Assert.True(InTarget(Firewall.Intact));
+        foreach (string[] command in RemoveSetup)
+        {
+            var (exit, output) = NamespacePair.Exec(Pair.Target, TimeSpan.FromSeconds(10), command);
+            Assert.True(exit == 0, output);
+        }
+        Assert.Equal(RemoveSetup.Length == 0, InTarget(Firewall.Intact));
+        InTarget(() =>
+        {
+            Firewall.Initialize();
+            return 0;
+        });
+        Assert.True(InTarget(Firewall.Intact));
+        Assert.Empty(InTarget(() => Firewall.Block([Ban($"{NamespacePair.ScannerAddress}/32")])));
+        Assert.False(Connects(NamespacePair.TargetAddress));
+    }
+
     [NamespaceFact]
     public void A_blocked_scanner_cannot_connect_over_ipv4_or_ipv6_until_unblocked()
     {

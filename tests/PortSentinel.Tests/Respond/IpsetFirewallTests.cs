@@ -9,6 +9,8 @@ public sealed class IpsetFirewallTests : FirewallBackendTests
 {
     protected override IFirewall CreateFirewall() => new IpsetFirewall();
 
+    protected override string[][] RemoveSetup => [["ip6tables", "-w", "-t", "raw", "-D", "PREROUTING", "-j", IpsetFirewall.Chain]];
+
     [NamespaceFact]
     public void Setting_up_again_leaves_one_jump_and_one_rule_per_family()
     {

@@ -9,6 +9,8 @@ public sealed class IptablesFirewallTests : FirewallBackendTests
 {
     protected override IFirewall CreateFirewall() => new IptablesFirewall();
 
+    protected override string[][] RemoveSetup => [["iptables", "-w", "-t", "raw", "-D", "PREROUTING", "-j", IptablesFirewall.Chain]];
+
     [NamespaceFact]
     public void Each_ban_is_one_rule_that_carries_its_end_and_setting_up_again_adds_no_jump()
     {

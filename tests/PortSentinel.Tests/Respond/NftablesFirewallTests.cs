@@ -12,6 +12,8 @@ public sealed class NftablesFirewallTests : FirewallBackendTests
 {
     protected override IFirewall CreateFirewall() => new NftablesFirewall();
 
+    protected override string[][] RemoveSetup => [["nft", "delete", "table", "inet", NftablesFirewall.Table]];
+
     [NamespaceFact]
     public void Initializing_again_keeps_one_table_with_its_six_rules()
     {

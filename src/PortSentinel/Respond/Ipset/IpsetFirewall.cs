@@ -36,6 +36,11 @@ public sealed class IpsetFirewall : IFirewall
         }
     }
 
+    public bool Intact() => _families.All(f =>
+        ExternalTool.Run("ipset", ["list", "-n", f.Set]).Exit == 0
+        && ExternalTool.JumpsTo(f.Tables, Chain)
+        && ExternalTool.Run(f.Tables, ["-w", "-t", "raw", "-C", Chain, "-m", "set", "--match-set", f.Set, "src", "-j", "DROP"]).Exit == 0);
+
     public IReadOnlyList<FirewallFailure> Block(IReadOnlyList<FirewallEntry> entries)
     {
         ArgumentNullException.ThrowIfNull(entries);

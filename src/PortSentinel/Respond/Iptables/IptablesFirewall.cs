@@ -38,6 +38,8 @@ public sealed class IptablesFirewall : IFirewall
         }
     }
 
+    public bool Intact() => ExternalTool.JumpsTo("iptables", Chain) && ExternalTool.JumpsTo("ip6tables", Chain);
+
     public IReadOnlyList<FirewallFailure> Block(IReadOnlyList<FirewallEntry> entries)
     {
         ArgumentNullException.ThrowIfNull(entries);
