@@ -21,30 +21,10 @@ set -euo pipefail
 senders=${1:-4}
 count=${2:-2000000}
 limit=${SEND_LIMIT:-120}
-root=$(cd "$(dirname "$0")/../.." && pwd)
-"$root/portsentinel" --help >/dev/null # builds .build/cli when sources changed
-cli="$root/.build/cli/PortSentinel.Cli"
-s=ps-load-s-$$ t=ps-load-t-$$
-work=$(mktemp -d)
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  ip netns del "$s" 2>/dev/null || true
-  ip netns del "$t" 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-ip netns add "$s"
-ip netns add "$t"
-ip link add ps-load-a netns "$s" type veth peer name ps-load-b netns "$t"
-ip -n "$s" addr add 198.51.100.1/24 dev ps-load-a
-ip -n "$t" addr add 198.51.100.2/24 dev ps-load-b
-for ns in "$s" "$t"; do ip -n "$ns" link set lo up; done
-ip -n "$s" link set ps-load-a up
-ip -n "$t" link set ps-load-b up
+source "$(dirname "$0")/pair.sh" ps-load
 mac() { ip -n "$1" link show "$2" | awk '/link\/ether/ { print $2 }'; }
 
-python3 - "$work/small.pcap" "$(mac "$t" ps-load-b)" "$(mac "$s" ps-load-a)" <<'EOF'
+python3 - "$work/small.pcap" "$(mac "$t" "$tdev")" "$(mac "$s" "$sdev")" <<'EOF'
 import struct, sys
 out, dmac, smac = sys.argv[1], bytes.fromhex(sys.argv[2].replace(':', '')), bytes.fromhex(sys.argv[3].replace(':', ''))
 src, dst = bytes([198, 51, 100, 1]), bytes([198, 51, 100, 2])
@@ -77,7 +57,7 @@ with open(out, 'wb') as f:
         f.write(struct.pack('<IIII', 1, i, len(pkt), len(pkt)) + pkt)
 EOF
 
-ip netns exec "$t" ${WRAP:-} "$cli" run --interface ps-load-b --data-dir "$work/data" --firewall dry-run ${SENSOR_ARGS:-} >"$work/sensor.log" 2>&1 &
+ip netns exec "$t" ${WRAP:-} "$cli" run --interface "$tdev" --data-dir "$work/data" --firewall dry-run ${SENSOR_ARGS:-} >"$work/sensor.log" 2>&1 &
 sensor=$!
 pids+=("$sensor")
 for _ in $(seq 1 300); do grep -q "RUNNING" "$work/sensor.log" && break; sleep 0.1; done
@@ -85,12 +65,12 @@ grep -q "RUNNING" "$work/sensor.log" || { cat "$work/sensor.log" >&2; echo "load
 sleep 1 # let the start-up work settle
 cpu() { awk '{ sub(/.*\) /, ""); print $12 + $13 }' "/proc/$sensor/stat"; } # utime + stime, fields 14-15
 cpu0=$(cpu)
-vdrop0=$(ip netns exec "$s" cat /sys/class/net/ps-load-a/statistics/tx_dropped)
+vdrop0=$(ip netns exec "$s" cat /sys/class/net/$sdev/statistics/tx_dropped)
 
 start=$EPOCHREALTIME
 sends=()
 for i in $(seq 1 "$senders"); do
-  ip netns exec "$s" timeout -s INT -k 5 "$limit" tcpreplay --topspeed --preload-pcap --loop=0 --limit="$count" -i ps-load-a "$work/small.pcap" >"$work/send-$i.txt" 2>&1 &
+  ip netns exec "$s" timeout -s INT -k 5 "$limit" tcpreplay --topspeed --preload-pcap --loop=0 --limit="$count" -i "$sdev" "$work/small.pcap" >"$work/send-$i.txt" 2>&1 &
   sends+=($!)
   pids+=($!)
 done
@@ -101,7 +81,7 @@ done
 took=$(awk "BEGIN { print $EPOCHREALTIME - $start }")
 sleep 1 # the sensor drains its ring
 cpu1=$(cpu)
-vdrop=$(( $(ip netns exec "$s" cat /sys/class/net/ps-load-a/statistics/tx_dropped) - vdrop0 ))
+vdrop=$(( $(ip netns exec "$s" cat /sys/class/net/$sdev/statistics/tx_dropped) - vdrop0 ))
 kill -TERM "$sensor"; wait "$sensor" || true
 
 sent=$(cat "$work"/send-*.txt | awk '/Successful packets:/ { n += $3 } END { print n + 0 }')

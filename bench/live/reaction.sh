@@ -15,27 +15,7 @@ set -euo pipefail
 runs=${1:-5}
 timing=${2:-}
 limit=${NMAP_LIMIT:-120}
-root=$(cd "$(dirname "$0")/../.." && pwd)
-"$root/portsentinel" --help >/dev/null # builds .build/cli when sources changed
-cli="$root/.build/cli/PortSentinel.Cli"
-s=ps-react-s-$$ t=ps-react-t-$$
-work=$(mktemp -d)
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  ip netns del "$s" 2>/dev/null || true
-  ip netns del "$t" 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-ip netns add "$s"
-ip netns add "$t"
-ip link add ps-react-a netns "$s" type veth peer name ps-react-b netns "$t"
-ip -n "$s" addr add 198.51.100.1/24 dev ps-react-a
-ip -n "$t" addr add 198.51.100.2/24 dev ps-react-b
-for ns in "$s" "$t"; do ip -n "$ns" link set lo up; done
-ip -n "$s" link set ps-react-a up
-ip -n "$t" link set ps-react-b up
+source "$(dirname "$0")/pair.sh" ps-react
 for port in 22 80 443; do
   ip netns exec "$t" timeout 600 python3 -c "
 import socket,time
@@ -45,13 +25,13 @@ done
 sleep 0.5
 for run in $(seq 1 "$runs"); do
   data="$work/data-$run"
-  ip netns exec "$t" ${WRAP:-} "$cli" run --interface ps-react-b --data-dir "$data" ${SENSOR_ARGS:-} >"$work/sensor-$run.log" 2>&1 &
+  ip netns exec "$t" ${WRAP:-} "$cli" run --interface "$tdev" --data-dir "$data" ${SENSOR_ARGS:-} >"$work/sensor-$run.log" 2>&1 &
   sensor=$!
   pids+=("$sensor")
   for _ in $(seq 1 100); do grep -q "RUNNING" "$work/sensor-$run.log" && break; sleep 0.1; done
   # -d2 only makes nmap print each port state as it learns it ("Discovered closed port 7/tcp"),
   # so what it learned is known even when a scan that meets only silence is cut short.
-  ip netns exec "$t" timeout "$((limit + 60))" tcpdump -i ps-react-b -s 96 -w "$work/scan-$run.pcap" tcp 2>/dev/null &
+  ip netns exec "$t" timeout "$((limit + 60))" tcpdump -i "$tdev" -s 96 -w "$work/scan-$run.pcap" tcp 2>/dev/null &
   dump=$!
   pids+=("$dump")
   sleep 1 # tcpdump is listening

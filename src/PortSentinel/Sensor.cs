@@ -454,8 +454,11 @@ public sealed class Sensor : IDisposable
         {
             _store.AddBans([ban]);
         }
-        log($"BANNED {network} for {(decision.BanFor is { } d ? $"{(long)d.TotalSeconds}s" : "ever")} offence={decision.Offence} firewall={firewall.Name} reaction={reaction:0.000}ms sensor={own:0.000}ms");
+        log($"BANNED {network} for {Length(decision.BanFor)} offence={decision.Offence} firewall={firewall.Name} reaction={reaction:0.000}ms sensor={own:0.000}ms");
     }
+
+    /// <summary>A ban's length as the BANNED line gives it: seconds, or "ever".</summary>
+    private static string Length(TimeSpan? ban) => ban is { } b ? $"{(long)b.TotalSeconds}s" : "ever";
 
     /// <summary>
     /// The decision replaces the kernel guard's hold: a ban with its own length, anything else by
@@ -479,8 +482,10 @@ public sealed class Sensor : IDisposable
     private readonly List<RefusedBan> _refused = []; // respond thread only
 
     /// <summary>
-    /// Tries the refused bans that are due again. The firewall is set up again first: what made it
-    /// refuse may have been its table or chain vanishing (an nftables reload flushes the ruleset).
+    /// Tries the refused bans that are due again. The firewall is checked and set up again first:
+    /// what made it refuse may have been its setup vanishing, whole (then every ban comes back with
+    /// it, <see cref="CheckFirewall"/>) or in part (a set or rule that <see cref="IFirewall.Initialize"/>
+    /// puts back).
     /// </summary>
     private void RetryRefused()
     {
@@ -500,8 +505,8 @@ public sealed class Sensor : IDisposable
         IReadOnlyList<FirewallFailure> failures;
         try
         {
+            CheckFirewall();
             _firewall.Initialize();
-            ArmGuard();
             failures = _firewall.Block([.. due.Select(r => r.Entry with { Timeout = r.Ban.Expires - now })]);
         }
         catch (FirewallException e)
@@ -519,8 +524,7 @@ public sealed class Sensor : IDisposable
             }
             Release(retry.Ban.Network);
             _store.AddBans([retry.Ban]);
-            TimeSpan? left = retry.Ban.Expires - now;
-            _log($"BANNED {retry.Ban.Network} for {(left is { } l ? $"{(long)l.TotalSeconds}s" : "ever")} offence={retry.Ban.Offence} firewall={_firewall.Name} after {retry.Attempts + 1} attempts");
+            _log($"BANNED {retry.Ban.Network} for {Length(retry.Ban.Expires - now)} offence={retry.Ban.Offence} firewall={_firewall.Name} after {retry.Attempts + 1} attempts");
         }
     }
 

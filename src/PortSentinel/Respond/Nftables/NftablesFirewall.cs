@@ -209,7 +209,7 @@ public sealed class NftablesFirewall : IFirewall, IKernelGuard
         }
         catch (FirewallException e)
         {
-            failures.AddRange(distinct.Where(n => n.IsHost).Select(n => new FirewallFailure(n, e.Message)));
+            failures.AddRange(distinct.Where(n => n.IsHost && !failures.Exists(f => f.Network == n)).Select(n => new FirewallFailure(n, e.Message)));
         }
         return failures;
     }

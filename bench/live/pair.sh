@@ -1,0 +1,26 @@
+# Sourced by the live benchmarks: builds the CLI when its sources changed ($cli), makes a work
+# directory ($work) and two network namespaces, $s (scanner, 198.51.100.1 on $sdev) and $t
+# (target, 198.51.100.2 on $tdev), joined by a veth pair (RFC 5737 addresses), named after the
+# prefix given and this shell's PID. At exit it kills the PIDs put in $pids and removes all of it.
+#   source "$(dirname "$0")/pair.sh" ps-NAME
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+"$root/portsentinel" --help >/dev/null
+cli="$root/.build/cli/PortSentinel.Cli"
+s=$1-s-$$ t=$1-t-$$ sdev=$1-a tdev=$1-b
+work=$(mktemp -d)
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  ip netns del "$s" 2>/dev/null || true
+  ip netns del "$t" 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+ip netns add "$s"
+ip netns add "$t"
+ip link add "$sdev" netns "$s" type veth peer name "$tdev" netns "$t"
+ip -n "$s" addr add 198.51.100.1/24 dev "$sdev"
+ip -n "$t" addr add 198.51.100.2/24 dev "$tdev"
+for ns in "$s" "$t"; do ip -n "$ns" link set lo up; done
+ip -n "$s" link set "$sdev" up
+ip -n "$t" link set "$tdev" up
