@@ -256,7 +256,7 @@ public sealed class Sensor : IDisposable
             Trigger = "trap",
             Confidence = 1,
             Outcomes = new DetectionOutcomes(tcp ? 1 : 0, 0, 0, tcp ? 0 : 1, 0),
-            Final = false,
+            Final = true, // one contact is the whole evidence: the alert is complete when raised
         };
         Enqueue(detection, Item.Raised);
     }
@@ -336,7 +336,7 @@ public sealed class Sensor : IDisposable
 
     private void RespondLoop()
     {
-        var ended = new List<(Detection, Decision?)>();
+        var ended = new List<(long?, Detection)>();
         long nextSweep = 0;
         long nextCheck = Environment.TickCount64 + (long)_checkEvery.TotalMilliseconds;
         while (!_detections.IsCompleted)
@@ -348,7 +348,7 @@ public sealed class Sensor : IDisposable
                     var (detection, kind) = item;
                     if (kind == Item.Ended)
                     {
-                        ended.Add((detection, null));
+                        ended.Add((_openAlerts.Remove(detection.Source, out long id) ? id : null, detection));
                         _log($"ENDED {detection.Source} kinds={string.Join(',', ScanKindNames.Names(detection.Kinds))} targets={detection.TargetCount} ports={detection.Ports} probes={detection.Probes}");
                     }
                     else
@@ -360,7 +360,7 @@ public sealed class Sensor : IDisposable
                 while (ended.Count < RecordBatch && _detections.TryTake(out item));
                 if (ended.Count > 0)
                 {
-                    Guarded("recording detections", () => _store.AddDetections(ended));
+                    Guarded("recording detections", () => _store.EndAlerts(ended, _time.GetUtcNow()));
                     ended.Clear();
                 }
             }
@@ -431,6 +431,14 @@ public sealed class Sensor : IDisposable
         double own = (done - detection.Last).TotalMilliseconds;
         // fail2ban matches "DETECTED <HOST>" (deploy/fail2ban/filter.d/portsentinel.conf).
         log($"DETECTED {detection.Source} kinds={kinds} severity={decision.Severity.ToString().ToLowerInvariant()} action={decision.Action.ToString().ToLowerInvariant()} trigger={detection.Trigger} ports={detection.Ports} targets={detection.TargetCount}: {decision.Reason}");
+        if (!rehearsal)
+        {
+            long alert = _store.RaiseAlert(detection, decision, now);
+            if (!detection.Final)
+            {
+                _openAlerts[detection.Source] = alert;
+            }
+        }
         var ban = new BanRecord(network, kinds, now, now + decision.BanFor, decision.Offence);
         if (failures.Count > 0)
         {
@@ -480,6 +488,9 @@ public sealed class Sensor : IDisposable
     private sealed record RefusedBan(FirewallEntry Entry, BanRecord Ban, int Attempts, long NextTry);
 
     private readonly List<RefusedBan> _refused = []; // respond thread only
+
+    // The recorded alert of each source whose scan goes on, completed when it ends. Respond thread only.
+    private readonly Dictionary<NetAddress, long> _openAlerts = [];
 
     /// <summary>
     /// Tries the refused bans that are due again. The firewall is checked and set up again first:

@@ -41,5 +41,54 @@ internal static class Migrations
         CREATE INDEX detections_source ON detections (source);
         CREATE INDEX detections_last ON detections (last_seen);
         """,
+        // 2: alerts recorded when raised (with the decision) and completed when the scan ends;
+        //    user accounts, API tokens and the audit log of manual actions.
+        """
+        ALTER TABLE detections ADD COLUMN raised INTEGER;          -- when recognised; null: recorded at its end only
+        ALTER TABLE detections ADD COLUMN ended INTEGER;           -- null while the scan goes on
+        ALTER TABLE detections ADD COLUMN target_list TEXT NOT NULL DEFAULT '';  -- addresses probed, comma-separated (capped)
+        ALTER TABLE detections ADD COLUMN protocols INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE detections ADD COLUMN open INTEGER NOT NULL DEFAULT 0;       -- outcomes of first contacts
+        ALTER TABLE detections ADD COLUMN closed INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE detections ADD COLUMN unreachable INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE detections ADD COLUMN unanswered INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE detections ADD COLUMN dropped INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE detections ADD COLUMN reason TEXT;
+        UPDATE detections SET ended = last_seen;
+        CREATE INDEX detections_raised ON detections (coalesce(raised, last_seen));
+
+        CREATE TABLE users (
+            id            INTEGER PRIMARY KEY,
+            name          TEXT    NOT NULL UNIQUE COLLATE NOCASE,
+            role          TEXT    NOT NULL,   -- admin or viewer
+            password_hash TEXT    NOT NULL,   -- ASP.NET Core PasswordHasher (PBKDF2)
+            stamp         TEXT    NOT NULL,   -- changes with the password: older sessions end
+            created       INTEGER NOT NULL,
+            failures      INTEGER NOT NULL DEFAULT 0,   -- failed logins in a row
+            locked_until  INTEGER
+        );
+
+        CREATE TABLE api_tokens (
+            id         INTEGER PRIMARY KEY,
+            name       TEXT    NOT NULL,
+            role       TEXT    NOT NULL,
+            hash       TEXT    NOT NULL UNIQUE,   -- SHA-256 of the token, which is shown once
+            created    INTEGER NOT NULL,
+            created_by TEXT    NOT NULL,
+            last_used  INTEGER,
+            revoked    INTEGER
+        );
+
+        CREATE TABLE audit (
+            id     INTEGER PRIMARY KEY,
+            at     INTEGER NOT NULL,
+            actor  TEXT    NOT NULL,   -- user:NAME, token:NAME or cli:LOGIN
+            action TEXT    NOT NULL,
+            target TEXT    NOT NULL,
+            detail TEXT    NOT NULL,
+            remote TEXT    NOT NULL    -- the client address, or "local"
+        );
+        CREATE INDEX audit_at ON audit (at);
+        """,
     ];
 }

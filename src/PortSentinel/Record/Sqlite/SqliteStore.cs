@@ -1,7 +1,4 @@
 using Microsoft.Data.Sqlite;
-using PortSentinel.Decide;
-using PortSentinel.Decode;
-using PortSentinel.Detect;
 
 namespace PortSentinel.Record.Sqlite;
 
@@ -10,11 +7,16 @@ namespace PortSentinel.Record.Sqlite;
 /// so that readers (the dashboard) never wait for the writer. Writes come in batches, each one
 /// transaction, from one writer thread (the recorder). Times are stored as Unix milliseconds.
 /// </summary>
-public sealed class SqliteStore : IDisposable
+public sealed partial class SqliteStore : IDisposable
 {
     public const string FileName = "portsentinel.db";
 
     private readonly SqliteConnection _connection;
+
+    // One connection, one caller at a time: the sensor and the dashboard each open their own
+    // store, so the sensor never waits behind a page's query (WAL lets readers and the writer
+    // work side by side), and each store serialises its own callers.
+    private readonly Lock _gate = new();
 
     private SqliteStore(string path, SqliteConnection connection)
     {
@@ -59,154 +61,29 @@ public sealed class SqliteStore : IDisposable
     }
 
     /// <summary>The schema version (PRAGMA user_version).</summary>
-    public int SchemaVersion => Convert.ToInt32(Scalar(_connection, "PRAGMA user_version"));
-
-    public void AddBans(IReadOnlyList<BanRecord> bans)
+    public int SchemaVersion
     {
-        ArgumentNullException.ThrowIfNull(bans);
-        using SqliteTransaction tx = _connection.BeginTransaction();
-        using SqliteCommand insert = _connection.CreateCommand();
-        insert.Transaction = tx;
-        insert.CommandText = "INSERT INTO bans (network, reason, created, expires, offence, lifted, lifted_by) VALUES ($n, $r, $c, $e, $o, $l, $b)";
-        SqliteParameter network = insert.Parameters.Add("$n", SqliteType.Text);
-        SqliteParameter reason = insert.Parameters.Add("$r", SqliteType.Text);
-        SqliteParameter created = insert.Parameters.Add("$c", SqliteType.Integer);
-        SqliteParameter expires = insert.Parameters.Add("$e", SqliteType.Integer);
-        SqliteParameter offence = insert.Parameters.Add("$o", SqliteType.Integer);
-        SqliteParameter lifted = insert.Parameters.Add("$l", SqliteType.Integer);
-        SqliteParameter liftedBy = insert.Parameters.Add("$b", SqliteType.Text);
-        foreach (BanRecord ban in bans)
+        get
         {
-            network.Value = ban.Network.ToString();
-            reason.Value = ban.Reason;
-            created.Value = ban.Created.ToUnixTimeMilliseconds();
-            expires.Value = (object?)ban.Expires?.ToUnixTimeMilliseconds() ?? DBNull.Value;
-            offence.Value = ban.Offence;
-            lifted.Value = (object?)ban.Lifted?.ToUnixTimeMilliseconds() ?? DBNull.Value;
-            liftedBy.Value = (object?)ban.LiftedBy ?? DBNull.Value;
-            insert.ExecuteNonQuery();
+            lock (_gate)
+            {
+                return Convert.ToInt32(Scalar(_connection, "PRAGMA user_version"));
+            }
         }
-        tx.Commit();
     }
 
-    /// <summary>Bans in force at <paramref name="now"/>: not lifted, not expired. What is re-applied to the firewall at start.</summary>
-    public IReadOnlyList<BanRecord> ActiveBans(DateTimeOffset now)
-    {
-        using SqliteCommand query = _connection.CreateCommand();
-        query.CommandText = "SELECT network, reason, created, expires, offence, lifted, lifted_by FROM bans WHERE lifted IS NULL AND (expires IS NULL OR expires > $now) ORDER BY created, id";
-        query.Parameters.AddWithValue("$now", now.ToUnixTimeMilliseconds());
-        return ReadBans(query);
-    }
+    /// <summary>The database's size on disk, its write-ahead log included.</summary>
+    public long SizeBytes => FileBytes(Path) + FileBytes(Path + "-wal");
 
-    /// <summary>Every ban of <paramref name="network"/>, oldest first (its history).</summary>
-    public IReadOnlyList<BanRecord> BansOf(NetPrefix network)
-    {
-        using SqliteCommand query = _connection.CreateCommand();
-        query.CommandText = "SELECT network, reason, created, expires, offence, lifted, lifted_by FROM bans WHERE network = $n ORDER BY created, id";
-        query.Parameters.AddWithValue("$n", network.ToString());
-        return ReadBans(query);
-    }
+    private static long FileBytes(string path) => File.Exists(path) ? new FileInfo(path).Length : 0;
 
-    /// <summary>How many times <paramref name="network"/> was banned: the decider's repeat-offence count.</summary>
-    public int PreviousBans(NetPrefix network)
+    public void Dispose()
     {
-        using SqliteCommand query = _connection.CreateCommand();
-        query.CommandText = "SELECT count(*) FROM bans WHERE network = $n";
-        query.Parameters.AddWithValue("$n", network.ToString());
-        return Convert.ToInt32(query.ExecuteScalar());
-    }
-
-    /// <summary>Lifts the active bans of these networks (kept as history); returns how many were lifted.</summary>
-    public int LiftBans(IReadOnlyList<NetPrefix> networks, DateTimeOffset now, string by) =>
-        UpdateEach(networks, now, by, "UPDATE bans SET lifted = $now, lifted_by = $by WHERE network = $n AND lifted IS NULL AND (expires IS NULL OR expires > $now)");
-
-    /// <summary>
-    /// Networks whose bans have all run out by <paramref name="now"/> and were never marked lifted:
-    /// what a firewall without timeouts still holds and the sensor must lift.
-    /// </summary>
-    public IReadOnlyList<NetPrefix> ExpiredUnlifted(DateTimeOffset now)
-    {
-        using SqliteCommand query = _connection.CreateCommand();
-        query.CommandText = """
-            SELECT DISTINCT network FROM bans b
-            WHERE lifted IS NULL AND expires <= $now
-              AND NOT EXISTS (SELECT 1 FROM bans a WHERE a.network = b.network AND a.lifted IS NULL AND (a.expires IS NULL OR a.expires > $now))
-            """;
-        query.Parameters.AddWithValue("$now", now.ToUnixTimeMilliseconds());
-        var networks = new List<NetPrefix>();
-        using SqliteDataReader reader = query.ExecuteReader();
-        while (reader.Read())
+        lock (_gate)
         {
-            networks.Add(NetPrefix.Parse(reader.GetString(0)));
+            _connection.Dispose();
         }
-        return networks;
     }
-
-    /// <summary>Marks the run-out bans of these networks lifted, at the time each ran out, by <c>expiry</c>.</summary>
-    public void MarkExpired(IReadOnlyList<NetPrefix> networks, DateTimeOffset now) =>
-        UpdateEach(networks, now, "expiry", "UPDATE bans SET lifted = expires, lifted_by = $by WHERE network = $n AND lifted IS NULL AND expires <= $now");
-
-    /// <summary>Runs <paramref name="sql"/> (with $n, $now, $by) once per network, in one transaction; returns the rows changed.</summary>
-    private int UpdateEach(IReadOnlyList<NetPrefix> networks, DateTimeOffset now, string by, string sql)
-    {
-        ArgumentNullException.ThrowIfNull(networks);
-        int changed = 0;
-        using SqliteTransaction tx = _connection.BeginTransaction();
-        using SqliteCommand update = _connection.CreateCommand();
-        update.Transaction = tx;
-        update.CommandText = sql;
-        update.Parameters.AddWithValue("$now", now.ToUnixTimeMilliseconds());
-        update.Parameters.AddWithValue("$by", by);
-        SqliteParameter network = update.Parameters.Add("$n", SqliteType.Text);
-        foreach (NetPrefix n in networks)
-        {
-            network.Value = n.ToString();
-            changed += update.ExecuteNonQuery();
-        }
-        tx.Commit();
-        return changed;
-    }
-
-    /// <summary>Records detections with the decision taken on each (if any), in one transaction.</summary>
-    public void AddDetections(IReadOnlyList<(Detection Detection, Decision? Decision)> items)
-    {
-        ArgumentNullException.ThrowIfNull(items);
-        using SqliteTransaction tx = _connection.BeginTransaction();
-        using SqliteCommand insert = _connection.CreateCommand();
-        insert.CommandText = """
-            INSERT INTO detections (source, kinds, first_seen, last_seen, targets, ports, port_ranges, probes, trigger, confidence, severity, action)
-            VALUES ($s, $k, $f, $l, $t, $p, $pr, $pb, $tr, $c, $sev, $a)
-            """;
-        insert.Transaction = tx;
-        (string Name, SqliteType Type)[] columns =
-        [
-            ("$s", SqliteType.Text), ("$k", SqliteType.Text), ("$f", SqliteType.Integer), ("$l", SqliteType.Integer),
-            ("$t", SqliteType.Integer), ("$p", SqliteType.Integer), ("$pr", SqliteType.Text), ("$pb", SqliteType.Integer),
-            ("$tr", SqliteType.Text), ("$c", SqliteType.Real), ("$sev", SqliteType.Text), ("$a", SqliteType.Text),
-        ];
-        SqliteParameter[] p = [.. columns.Select(c => insert.Parameters.Add(c.Name, c.Type))];
-        foreach (var (d, decision) in items)
-        {
-            p[0].Value = d.Source.ToString();
-            p[1].Value = string.Join(',', ScanKindNames.Names(d.Kinds));
-            p[2].Value = d.First.ToUnixTimeMilliseconds();
-            p[3].Value = d.Last.ToUnixTimeMilliseconds();
-            p[4].Value = d.TargetCount;
-            p[5].Value = d.Ports;
-            p[6].Value = d.PortRanges;
-            p[7].Value = d.Probes;
-            p[8].Value = d.Trigger;
-            p[9].Value = d.Confidence;
-            p[10].Value = (object?)decision?.Severity.ToString().ToLowerInvariant() ?? DBNull.Value;
-            p[11].Value = (object?)decision?.Action.ToString().ToLowerInvariant() ?? DBNull.Value;
-            insert.ExecuteNonQuery();
-        }
-        tx.Commit();
-    }
-
-    public long DetectionCount() => Convert.ToInt64(Scalar(_connection, "SELECT count(*) FROM detections"));
-
-    public void Dispose() => _connection.Dispose();
 
     private static void Migrate(SqliteConnection connection, string path)
     {
@@ -224,23 +101,51 @@ public sealed class SqliteStore : IDisposable
         }
     }
 
-    private static List<BanRecord> ReadBans(SqliteCommand query)
+    /// <summary>Runs a query and maps each row.</summary>
+    private List<T> Read<T>(string sql, Func<SqliteDataReader, T> map, params (string Name, object Value)[] parameters)
     {
-        var bans = new List<BanRecord>();
-        using SqliteDataReader reader = query.ExecuteReader();
-        while (reader.Read())
+        lock (_gate)
         {
-            bans.Add(new BanRecord(
-                NetPrefix.Parse(reader.GetString(0)),
-                reader.GetString(1),
-                DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(2)),
-                reader.IsDBNull(3) ? null : DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(3)),
-                reader.GetInt32(4),
-                reader.IsDBNull(5) ? null : DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(5)),
-                reader.IsDBNull(6) ? null : reader.GetString(6)));
+            using SqliteCommand query = _connection.CreateCommand();
+            query.CommandText = sql;
+            foreach (var (name, value) in parameters)
+            {
+                query.Parameters.AddWithValue(name, value);
+            }
+            var rows = new List<T>();
+            using SqliteDataReader row = query.ExecuteReader();
+            while (row.Read())
+            {
+                rows.Add(map(row));
+            }
+            return rows;
         }
-        return bans;
     }
+
+    /// <summary>Runs a statement; returns the rows changed.</summary>
+    private int Change(string sql, params (string Name, object Value)[] parameters)
+    {
+        lock (_gate)
+        {
+            using SqliteCommand command = _connection.CreateCommand();
+            command.CommandText = sql;
+            foreach (var (name, value) in parameters)
+            {
+                command.Parameters.AddWithValue(name, value);
+            }
+            return command.ExecuteNonQuery();
+        }
+    }
+
+    private static long Ms(DateTimeOffset t) => t.ToUnixTimeMilliseconds();
+
+    private static object Ms(DateTimeOffset? t) => t is { } v ? v.ToUnixTimeMilliseconds() : DBNull.Value;
+
+    private static DateTimeOffset Time(SqliteDataReader row, int column) => DateTimeOffset.FromUnixTimeMilliseconds(row.GetInt64(column));
+
+    private static DateTimeOffset? TimeOrNull(SqliteDataReader row, int column) => row.IsDBNull(column) ? null : Time(row, column);
+
+    private static string? TextOrNull(SqliteDataReader row, int column) => row.IsDBNull(column) ? null : row.GetString(column);
 
     private static void Execute(SqliteConnection connection, string sql, SqliteTransaction? tx = null)
     {

@@ -1,0 +1,51 @@
+using PortSentinel.Detect;
+
+namespace PortSentinel.Record;
+
+/// <summary>
+/// A detection as recorded: raised (with the decision taken) when the source was recognised,
+/// completed with the whole evidence when its scan ended. <see cref="Ended"/> is null while the
+/// scan goes on; <see cref="Raised"/> is null for one recorded only at its end.
+/// </summary>
+public sealed record AlertRecord(
+    long Id,
+    string Source,
+    IReadOnlyList<string> Kinds,
+    DateTimeOffset First,
+    DateTimeOffset Last,
+    DateTimeOffset? Raised,
+    DateTimeOffset? Ended,
+    int Targets,
+    IReadOnlyList<string> TargetList,
+    int Ports,
+    string PortRanges,
+    int Protocols,
+    long Probes,
+    string Trigger,
+    double Confidence,
+    string? Severity,
+    string? Action,
+    string? Reason,
+    DetectionOutcomes Outcomes);
+
+/// <summary>Which alerts, newest first: every filter is optional; <see cref="Text"/> matches source, kinds, ports and reason.</summary>
+public sealed record AlertQuery
+{
+    public DateTimeOffset? From { get; init; }
+
+    public DateTimeOffset? To { get; init; }
+
+    public string? Source { get; init; }
+
+    public string? Kind { get; init; }
+
+    public string? Severity { get; init; }
+
+    public bool? Blocked { get; init; }
+
+    public string? Text { get; init; }
+
+    public int Offset { get; init; }
+
+    public int Limit { get; init; } = 50;
+}

@@ -1,0 +1,111 @@
+using Microsoft.Data.Sqlite;
+
+namespace PortSentinel.Record.Sqlite;
+
+public sealed partial class SqliteStore
+{
+    private const string UserColumns = "name, role, password_hash, stamp, created, failures, locked_until";
+    private const string TokenColumns = "id, name, role, created, created_by, last_used, revoked";
+
+    public IReadOnlyList<UserRecord> Users() => Read($"SELECT {UserColumns} FROM users ORDER BY name", ReadUser);
+
+    /// <summary>The user called <paramref name="name"/> (case-insensitive), or null.</summary>
+    public UserRecord? User(string name) => Read($"SELECT {UserColumns} FROM users WHERE name = $name", ReadUser, ("$name", name)) is [var user] ? user : null;
+
+    public long UserCount()
+    {
+        lock (_gate)
+        {
+            return Convert.ToInt64(Scalar(_connection, "SELECT count(*) FROM users"));
+        }
+    }
+
+    /// <summary>Adds a user; false when the name is taken.</summary>
+    public bool AddUser(UserRecord user)
+    {
+        ArgumentNullException.ThrowIfNull(user);
+        return Change("INSERT INTO users (name, role, password_hash, stamp, created) VALUES ($name, $role, $hash, $stamp, $created) ON CONFLICT (name) DO NOTHING",
+            ("$name", user.Name), ("$role", user.Role), ("$hash", user.PasswordHash), ("$stamp", user.Stamp), ("$created", Ms(user.Created))) == 1;
+    }
+
+    /// <summary>Removes a user; false when there is none of that name.</summary>
+    public bool RemoveUser(string name) => Change("DELETE FROM users WHERE name = $name", ("$name", name)) == 1;
+
+    /// <summary>Sets a new password (and stamp) and clears a lockout; false when there is no such user.</summary>
+    public bool SetPassword(string name, string hash, string stamp) =>
+        Change("UPDATE users SET password_hash = $hash, stamp = $stamp, failures = 0, locked_until = NULL WHERE name = $name", ("$name", name), ("$hash", hash), ("$stamp", stamp)) == 1;
+
+    public bool SetRole(string name, string role) => Change("UPDATE users SET role = $role WHERE name = $name", ("$name", name), ("$role", role)) == 1;
+
+    /// <summary>
+    /// Counts a failed login; the <paramref name="lockAfter"/>th in a row locks the account until
+    /// <paramref name="now"/> + <paramref name="lockFor"/> and starts the count again. Returns the lock, if one is now set.
+    /// </summary>
+    public DateTimeOffset? LoginFailed(string name, int lockAfter, TimeSpan lockFor, DateTimeOffset now)
+    {
+        lock (_gate)
+        {
+            if (User(name) is not { } user)
+            {
+                return null;
+            }
+            bool lockNow = user.Failures + 1 >= lockAfter;
+            Change("UPDATE users SET failures = $failures, locked_until = $until WHERE name = $name",
+                ("$name", name), ("$failures", lockNow ? 0 : user.Failures + 1), ("$until", Ms(lockNow ? now + lockFor : user.LockedUntil)));
+            return lockNow ? now + lockFor : null;
+        }
+    }
+
+    public void LoginSucceeded(string name) => Change("UPDATE users SET failures = 0, locked_until = NULL WHERE name = $name", ("$name", name));
+
+    public long AddToken(string name, string role, string hash, string createdBy, DateTimeOffset created)
+    {
+        lock (_gate)
+        {
+            using SqliteCommand insert = _connection.CreateCommand();
+            insert.CommandText = "INSERT INTO api_tokens (name, role, hash, created, created_by) VALUES ($name, $role, $hash, $created, $by) RETURNING id";
+            insert.Parameters.AddWithValue("$name", name);
+            insert.Parameters.AddWithValue("$role", role);
+            insert.Parameters.AddWithValue("$hash", hash);
+            insert.Parameters.AddWithValue("$created", Ms(created));
+            insert.Parameters.AddWithValue("$by", createdBy);
+            return Convert.ToInt64(insert.ExecuteScalar());
+        }
+    }
+
+    public IReadOnlyList<TokenRecord> Tokens() => Read($"SELECT {TokenColumns} FROM api_tokens ORDER BY id", ReadToken);
+
+    /// <summary>The token, not revoked, whose hash is <paramref name="hash"/>; marks it used at <paramref name="now"/>.</summary>
+    public TokenRecord? UseToken(string hash, DateTimeOffset now)
+    {
+        Change("UPDATE api_tokens SET last_used = $now WHERE hash = $hash AND revoked IS NULL", ("$hash", hash), ("$now", Ms(now)));
+        return Read($"SELECT {TokenColumns} FROM api_tokens WHERE hash = $hash AND revoked IS NULL", ReadToken, ("$hash", hash)) is [var token] ? token : null;
+    }
+
+    /// <summary>Revokes a token; false when there is no such token in use.</summary>
+    public bool RevokeToken(long id, DateTimeOffset now) =>
+        Change("UPDATE api_tokens SET revoked = $now WHERE id = $id AND revoked IS NULL", ("$id", id), ("$now", Ms(now))) == 1;
+
+    public void Audit(DateTimeOffset at, string actor, string action, string target, string detail, string remote) =>
+        Change("INSERT INTO audit (at, actor, action, target, detail, remote) VALUES ($at, $actor, $action, $target, $detail, $remote)",
+            ("$at", Ms(at)), ("$actor", actor), ("$action", action), ("$target", target), ("$detail", detail), ("$remote", remote));
+
+    /// <summary>The audit log, newest first, a page at a time, and its length.</summary>
+    public (IReadOnlyList<AuditRecord> Page, long Total) AuditLog(int offset, int limit)
+    {
+        lock (_gate)
+        {
+            long total = Convert.ToInt64(Scalar(_connection, "SELECT count(*) FROM audit"));
+            IReadOnlyList<AuditRecord> page = Read("SELECT id, at, actor, action, target, detail, remote FROM audit ORDER BY at DESC, id DESC LIMIT $limit OFFSET $offset",
+                row => new AuditRecord(row.GetInt64(0), Time(row, 1), row.GetString(2), row.GetString(3), row.GetString(4), row.GetString(5), row.GetString(6)),
+                ("$limit", limit), ("$offset", offset));
+            return (page, total);
+        }
+    }
+
+    private static UserRecord ReadUser(SqliteDataReader row) =>
+        new(row.GetString(0), row.GetString(1), row.GetString(2), row.GetString(3), Time(row, 4), row.GetInt32(5), TimeOrNull(row, 6));
+
+    private static TokenRecord ReadToken(SqliteDataReader row) =>
+        new(row.GetInt64(0), row.GetString(1), row.GetString(2), Time(row, 3), row.GetString(4), TimeOrNull(row, 5), TimeOrNull(row, 6));
+}
