@@ -35,6 +35,14 @@ public sealed class CaptureProcessor : IFrameSink
 
     public DecodeCounters Decoded { get; } = new();
 
+    // Packets decoded, by protocol: TCP, UDP, ICMP (v4 and v6), other. Written by the capture
+    // thread only; read from others as approximate live figures.
+    private readonly long[] _protocols = new long[4];
+
+    /// <summary>Packets decoded so far by protocol, read from any thread.</summary>
+    public (long Tcp, long Udp, long Icmp, long Other) Protocols =>
+        (Volatile.Read(ref _protocols[0]), Volatile.Read(ref _protocols[1]), Volatile.Read(ref _protocols[2]), Volatile.Read(ref _protocols[3]));
+
     public void OnFrame(long timestamp, int wireLength, ReadOnlySpan<byte> frame)
     {
         if (Volatile.Read(ref _replacement) is not null)
@@ -50,6 +58,13 @@ public sealed class CaptureProcessor : IFrameSink
         {
             return;
         }
+        _protocols[packet.Protocol switch
+        {
+            IpProtocol.Tcp => 0,
+            IpProtocol.Udp => 1,
+            IpProtocol.Icmp or IpProtocol.Ipv6Icmp => 2,
+            _ => 3,
+        }]++;
         _tokens[_next] = _detector.Prepare(packet);
         int held = _next ^ 1;
         if (_holding)

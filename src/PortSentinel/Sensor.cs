@@ -36,12 +36,12 @@ public sealed class Sensor : IDisposable
     private readonly TimeProvider _time;
     // A blocking queue read by a thread of its own, not a channel read on the thread pool: waking a
     // pool thread cost 7–10 ms per detection here, waking a waiting thread microseconds.
-    private readonly BlockingCollection<(Detection Detection, Item Kind)> _detections = new(QueueCapacity);
+    private readonly BlockingCollection<(Detection? Detection, Item Kind, Action? Command)> _detections = new(QueueCapacity);
 
     private readonly List<(PcapLive Capture, Thread Thread, CaptureProcessor Processor)> _captures = [];
     private readonly Lock _trapLock = new();
     private ConnectTrap? _trap;
-    private PcapLive[] _monitored = []; // the captures, once all are started: read by the respond thread
+    private (PcapLive Capture, CaptureProcessor Processor)[] _monitored = []; // the captures, once all are started: read from any thread
     private readonly Dictionary<PcapLive, CaptureStatistics> _lastStatistics = []; // respond thread only
     private Thread? _worker;
     private long _overflow;
@@ -59,10 +59,147 @@ public sealed class Sensor : IDisposable
         _store = store;
         _log = log;
         _time = time ?? TimeProvider.System;
+        _started = _time.GetUtcNow();
     }
 
     /// <summary>Detections that found the queue full and were counted instead of queued (logged at stop).</summary>
     public long Overflow => Interlocked.Read(ref _overflow);
+
+    /// <summary>Alerts and bans as they happen, for the dashboard's live pages.</summary>
+    public SensorFeed Feed { get; } = new();
+
+    /// <summary>The decider in force (replaced on reload): its allowlist and ban policy.</summary>
+    public Decider Decider => Volatile.Read(ref _decider);
+
+    /// <summary>The firewall backend's name.</summary>
+    public string FirewallName => _firewall.Name;
+
+    private readonly DateTimeOffset _started;
+    private readonly Counters _counters = new();
+
+    /// <summary>What the respond thread counts; written there, read anywhere.</summary>
+    private sealed class Counters
+    {
+        public long BansAdded;
+        public long FirewallErrors;
+        public readonly long[] Kinds = new long[32]; // by bit of ScanKinds
+        public readonly long[] Latency = new long[SensorStatistics.LatencyBuckets.Length + 1]; // the last: above every bucket
+        public long LatencyMicros;
+        public long LatencyCount;
+
+        public void Detected(ScanKinds kinds, double ms)
+        {
+            for (int bit = 0; bit < Kinds.Length; bit++)
+            {
+                if (((uint)kinds & (1u << bit)) != 0)
+                {
+                    Interlocked.Increment(ref Kinds[bit]);
+                }
+            }
+            int bucket = Array.FindIndex(SensorStatistics.LatencyBuckets, upper => ms <= upper);
+            Interlocked.Increment(ref Latency[bucket < 0 ? Latency.Length - 1 : bucket]);
+            Interlocked.Add(ref LatencyMicros, (long)(ms * 1000));
+            Interlocked.Increment(ref LatencyCount);
+        }
+    }
+
+    /// <summary>The counters since start, read now; safe from any thread.</summary>
+    public SensorStatistics Statistics()
+    {
+        var interfaces = new List<InterfaceStatistics>();
+        foreach (var (capture, processor) in Volatile.Read(ref _monitored))
+        {
+            CaptureStatistics pcap = capture.Statistics();
+            var (tcp, udp, icmp, other) = processor.Protocols;
+            interfaces.Add(new InterfaceStatistics(capture.Device, pcap.Received, pcap.Dropped, pcap.InterfaceDropped, tcp, udp, icmp, other, processor.Decoded.Malformed));
+        }
+        var kinds = new SortedDictionary<string, long>(StringComparer.Ordinal);
+        for (int bit = 0; bit < _counters.Kinds.Length; bit++)
+        {
+            if (Interlocked.Read(ref _counters.Kinds[bit]) is > 0 and long count && ScanKindNames.Names((ScanKinds)(1u << bit)) is [var name])
+            {
+                kinds[name] = count;
+            }
+        }
+        long cumulative = 0;
+        var latency = new List<(double, long)>();
+        for (int i = 0; i < SensorStatistics.LatencyBuckets.Length; i++)
+        {
+            cumulative += Interlocked.Read(ref _counters.Latency[i]);
+            latency.Add((SensorStatistics.LatencyBuckets[i], cumulative));
+        }
+        return new SensorStatistics(_started, interfaces, kinds, Interlocked.Read(ref _counters.BansAdded), Interlocked.Read(ref _counters.FirewallErrors), Overflow,
+            latency, Interlocked.Read(ref _counters.LatencyMicros) / 1000.0, Interlocked.Read(ref _counters.LatencyCount));
+    }
+
+    /// <summary>
+    /// Bans <paramref name="network"/> by hand (dashboard, API), on the respond thread that owns the
+    /// firewall: refused when allowlisted or too wide, as on the CLI. <paramref name="length"/>
+    /// null: until lifted.
+    /// </summary>
+    public Task<(BanRecord? Ban, string? Refusal)> Block(NetPrefix network, TimeSpan? length, string reason, string by) => Run(() =>
+    {
+        var (ban, refusal) = ManualBans.Block(_store, _firewall, _decider, network, length, reason, _time.GetUtcNow());
+        if (ban is null)
+        {
+            _log($"ERROR manual ban of {network} by {by} refused: {refusal}");
+            return (ban, refusal);
+        }
+        Release(network);
+        Interlocked.Increment(ref _counters.BansAdded);
+        Feed.Publish(new BanEvent(ban.Created, ban, Lifted: false, by));
+        _log($"BANNED {network} for {Length(length)} offence={ban.Offence} firewall={_firewall.Name} by {by}: {reason}");
+        return (ban, refusal);
+    });
+
+    /// <summary>Lifts the bans of <paramref name="networks"/> by hand, on the respond thread.</summary>
+    public Task<(int Lifted, IReadOnlyList<FirewallFailure> Failures)> Unblock(IReadOnlyList<NetPrefix> networks, string by) => Run(() =>
+    {
+        DateTimeOffset now = _time.GetUtcNow();
+        var (lifted, failures) = ManualBans.Unblock(_store, _firewall, networks, by, now);
+        foreach (NetPrefix network in networks.Except(failures.Select(f => f.Network)))
+        {
+            Feed.Publish(new BanEvent(now, new BanRecord(network, "", now, null, 0, now, by), Lifted: true, by));
+            _log($"UNBANNED {network} by {by}");
+        }
+        foreach (FirewallFailure failure in failures)
+        {
+            Interlocked.Increment(ref _counters.FirewallErrors);
+            _log($"ERROR {_firewall.Name} refused to lift {failure.Network} for {by}: {failure.ReasonLine}");
+        }
+        return (lifted, failures);
+    });
+
+    /// <summary>Runs <paramref name="work"/> on the respond thread; fails when the sensor is stopped or its queue is full.</summary>
+    private Task<T> Run<T>(Func<T> work)
+    {
+        var done = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
+        void Command()
+        {
+            try
+            {
+                done.SetResult(work());
+            }
+#pragma warning disable CA1031 // handed to the caller, who reports it
+            catch (Exception e)
+#pragma warning restore CA1031
+            {
+                done.SetException(e);
+            }
+        }
+        try
+        {
+            if (!_detections.TryAdd((null, Item.Command, Command)))
+            {
+                done.SetException(new InvalidOperationException("the sensor's queue is full; try again in a moment"));
+            }
+        }
+        catch (InvalidOperationException)
+        {
+            done.SetException(new InvalidOperationException("the sensor is stopping"));
+        }
+        return done.Task;
+    }
 
     /// <summary>Sets up the firewall, puts back the bans still in force, and starts capturing.</summary>
     public void Start()
@@ -89,7 +226,7 @@ public sealed class Sensor : IDisposable
             _log($"CAPTURING on {device} ({live.LinkType}, filter \"{_capture.Filter}\")");
         }
         StartTrap();
-        Volatile.Write(ref _monitored, [.. _captures.Select(c => c.Capture)]);
+        Volatile.Write(ref _monitored, [.. _captures.Select(c => (c.Capture, c.Processor))]);
     }
 
     /// <summary>Sets the firewall up, puts back the bans still in force, lifts those that ran out (while the sensor was down) and arms the guard.</summary>
@@ -164,7 +301,7 @@ public sealed class Sensor : IDisposable
     {
         if (Interlocked.Exchange(ref _reconfiguration, null) is { } change)
         {
-            _decider = _decider.Reconfigured(change.Allowlist, change.Decide);
+            Volatile.Write(ref _decider, _decider.Reconfigured(change.Allowlist, change.Decide));
             Guarded("arming the kernel guard", ArmGuard);
         }
     }
@@ -225,6 +362,9 @@ public sealed class Sensor : IDisposable
 
         /// <summary>A made-up detection at start, decided and "blocked" on throwaway instances: warms the path, changes nothing.</summary>
         Rehearsal,
+
+        /// <summary>A manual action (<see cref="Block"/>, <see cref="Unblock"/>) to run on the respond thread, which owns the firewall.</summary>
+        Command,
     }
 
     private sealed class WarmUpSink : IDetectionSink
@@ -263,7 +403,7 @@ public sealed class Sensor : IDisposable
 
     private void Enqueue(Detection detection, Item kind)
     {
-        if (!_detections.TryAdd((detection, kind)))
+        if (!_detections.TryAdd((detection, kind, null)))
         {
             Interlocked.Increment(ref _overflow);
         }
@@ -345,22 +485,31 @@ public sealed class Sensor : IDisposable
             {
                 do
                 {
-                    var (detection, kind) = item;
-                    if (kind == Item.Ended)
+                    var (detection, kind, command) = item;
+                    if (kind == Item.Command)
                     {
-                        ended.Add((_openAlerts.Remove(detection.Source, out long id) ? id : null, detection));
+                        command!();
+                    }
+                    else if (kind == Item.Ended)
+                    {
+                        ended.Add((_openAlerts.Remove(detection!.Source, out long id) ? id : null, detection));
                         _log($"ENDED {detection.Source} kinds={string.Join(',', ScanKindNames.Names(detection.Kinds))} targets={detection.TargetCount} ports={detection.Ports} probes={detection.Probes}");
                     }
                     else
                     {
                         ApplyReconfiguration();
-                        Guarded($"deciding on {detection.Source}", () => Respond(detection, kind == Item.Rehearsal));
+                        Guarded($"deciding on {detection!.Source}", () => Respond(detection, kind == Item.Rehearsal));
                     }
                 }
                 while (ended.Count < RecordBatch && _detections.TryTake(out item));
                 if (ended.Count > 0)
                 {
-                    Guarded("recording detections", () => _store.EndAlerts(ended, _time.GetUtcNow()));
+                    DateTimeOffset at = _time.GetUtcNow();
+                    Guarded("recording detections", () => _store.EndAlerts(ended, at));
+                    foreach (var (id, detection) in ended)
+                    {
+                        Feed.Publish(new AlertEvent(at, AlertRecord.From(id ?? 0, detection, null, at), Ended: true));
+                    }
                     ended.Clear();
                 }
             }
@@ -383,7 +532,7 @@ public sealed class Sensor : IDisposable
     /// <summary>Logs a warning for each capture that lost packets since the last look: what is dropped is never seen.</summary>
     private void ReportDrops()
     {
-        foreach (PcapLive capture in Volatile.Read(ref _monitored))
+        foreach (var (capture, _) in Volatile.Read(ref _monitored))
         {
             CaptureStatistics now = capture.Statistics();
             CaptureStatistics before = _lastStatistics.GetValueOrDefault(capture);
@@ -438,6 +587,8 @@ public sealed class Sensor : IDisposable
             {
                 _openAlerts[detection.Source] = alert;
             }
+            _counters.Detected(detection.Kinds, own);
+            Feed.Publish(new AlertEvent(now, AlertRecord.From(alert, detection, decision, now), Ended: false));
         }
         var ban = new BanRecord(network, kinds, now, now + decision.BanFor, decision.Offence);
         if (failures.Count > 0)
@@ -446,6 +597,7 @@ public sealed class Sensor : IDisposable
             log($"ERROR {firewall.Name} refused to block {network}: {failures[0].ReasonLine}; trying again in {_retryFirst.TotalSeconds:0}s");
             if (!rehearsal)
             {
+                Interlocked.Increment(ref _counters.FirewallErrors);
                 _refused.Add(new RefusedBan(entry, ban, 1, Environment.TickCount64 + (long)_retryFirst.TotalMilliseconds));
             }
             return;
@@ -460,9 +612,17 @@ public sealed class Sensor : IDisposable
         }
         if (!rehearsal)
         {
-            _store.AddBans([ban]);
+            Recorded(ban);
         }
         log($"BANNED {network} for {Length(decision.BanFor)} offence={decision.Offence} firewall={firewall.Name} reaction={reaction:0.000}ms sensor={own:0.000}ms");
+    }
+
+    /// <summary>Records a ban now in the firewall, counts it and tells the watchers.</summary>
+    private void Recorded(BanRecord ban)
+    {
+        _store.AddBans([ban]);
+        Interlocked.Increment(ref _counters.BansAdded);
+        Feed.Publish(new BanEvent(ban.Created, ban, Lifted: false));
     }
 
     /// <summary>A ban's length as the BANNED line gives it: seconds, or "ever".</summary>
@@ -529,12 +689,13 @@ public sealed class Sensor : IDisposable
             if (failures.FirstOrDefault(f => f.Network == retry.Ban.Network) is { Reason: not null } failure)
             {
                 TimeSpan wait = TimeSpan.FromTicks(Math.Min(_retryMost.Ticks, _retryFirst.Ticks << Math.Min(retry.Attempts, 16)));
+                Interlocked.Increment(ref _counters.FirewallErrors);
                 _log($"ERROR {_firewall.Name} refused to block {retry.Ban.Network} again ({retry.Attempts + 1} attempts): {failure.ReasonLine}; trying again in {wait.TotalSeconds:0}s");
                 _refused.Add(retry with { Attempts = retry.Attempts + 1, NextTry = tick + (long)wait.TotalMilliseconds });
                 continue;
             }
             Release(retry.Ban.Network);
-            _store.AddBans([retry.Ban]);
+            Recorded(retry.Ban);
             _log($"BANNED {retry.Ban.Network} for {Length(retry.Ban.Expires - now)} offence={retry.Ban.Offence} firewall={_firewall.Name} after {retry.Attempts + 1} attempts");
         }
     }

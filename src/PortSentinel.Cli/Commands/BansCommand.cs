@@ -127,33 +127,24 @@ public static class BansCommand
             Console.Error.WriteLine($"portsentinel: \"{text}\" is not an address or network; give e.g. 203.0.113.7 or 198.51.100.0/24.");
             return ExitCodes.BadInput;
         }
-        NetPrefix network = parsed.Value;
-        if (decider.RefuseManual(network) is { } refusal)
-        {
-            Console.Error.WriteLine($"portsentinel: {refusal}");
-            return ExitCodes.BadInput;
-        }
-        int offence = store.PreviousBans(network) + 1;
         TimeSpan? length;
         if (duration is null)
         {
             length = decider.BanLength(1);
         }
-        else if (!TryParseDuration(duration, out length))
+        else if (!ManualBans.TryParseDuration(duration, out length))
         {
             Console.Error.WriteLine($"portsentinel: --for {duration}: give a duration such as 90s, 30m, 12h, 7d, or permanent.");
             return ExitCodes.BadInput;
         }
         Prepare(store, firewall);
-        var failures = firewall.Block([new FirewallEntry(network, length)]);
-        if (failures.Count > 0)
+        var (ban, refusal) = ManualBans.Block(store, firewall, decider, parsed.Value, length, reason, DateTimeOffset.UtcNow);
+        if (ban is null)
         {
-            Console.Error.WriteLine($"portsentinel: {firewall.Name} refused {network}: {failures[0].Reason}");
+            Console.Error.WriteLine($"portsentinel: {refusal}");
             return ExitCodes.BadInput;
         }
-        DateTimeOffset now = DateTimeOffset.UtcNow;
-        store.AddBans([new BanRecord(network, $"manual: {reason}", now, now + length, offence)]);
-        output.WriteLine($"Banned {network} {(length is { } l ? $"for {Format(l)}" : "permanently")} in {firewall.Name}.");
+        output.WriteLine($"Banned {ban.Network} {(length is { } l ? $"for {Format(l)}" : "permanently")} in {firewall.Name}.");
         return ExitCodes.Ok;
     }
 
@@ -174,12 +165,11 @@ public static class BansCommand
             networks.Add(network.Value);
         }
         Prepare(store, firewall);
-        var failures = firewall.Unblock(networks);
+        var (lifted, failures) = ManualBans.Unblock(store, firewall, networks, $"cli:{Environment.UserName}", DateTimeOffset.UtcNow);
         foreach (FirewallFailure failure in failures)
         {
-            Console.Error.WriteLine($"portsentinel: {firewall.Name} refused to lift {failure.Network}: {failure.Reason}");
+            Console.Error.WriteLine($"portsentinel: {firewall.Name} refused to lift {failure.Network}: {failure.ReasonLine}");
         }
-        int lifted = store.LiftBans([.. networks.Except(failures.Select(f => f.Network))], DateTimeOffset.UtcNow, $"cli:{Environment.UserName}");
         output.WriteLine($"Lifted {lifted} ban{(lifted == 1 ? "" : "s")}.");
         return failures.Count == 0 ? ExitCodes.Ok : ExitCodes.BadInput;
     }
@@ -196,28 +186,6 @@ public static class BansCommand
     {
         firewall.Initialize();
         BanExpiry.Lift(store, firewall, DateTimeOffset.UtcNow, line => Console.Error.WriteLine($"portsentinel: {line}"));
-    }
-
-    public static bool TryParseDuration(string text, out TimeSpan? duration)
-    {
-        duration = null;
-        if (text == "permanent")
-        {
-            return true;
-        }
-        if (text.Length < 2 || !long.TryParse(text.AsSpan(0, text.Length - 1), NumberStyles.None, CultureInfo.InvariantCulture, out long n) || n <= 0)
-        {
-            return false;
-        }
-        duration = text[^1] switch
-        {
-            's' => TimeSpan.FromSeconds(n),
-            'm' => TimeSpan.FromMinutes(n),
-            'h' => TimeSpan.FromHours(n),
-            'd' => TimeSpan.FromDays(n),
-            _ => null,
-        };
-        return duration is not null;
     }
 
     private static string Format(TimeSpan t) =>

@@ -1,3 +1,4 @@
+using PortSentinel.Decide;
 using PortSentinel.Detect;
 
 namespace PortSentinel.Record;
@@ -26,7 +27,18 @@ public sealed record AlertRecord(
     string? Severity,
     string? Action,
     string? Reason,
-    DetectionOutcomes Outcomes);
+    DetectionOutcomes Outcomes)
+{
+    /// <summary>The record of <paramref name="detection"/> as the store keeps it, decided or not, for those who watch it live.</summary>
+    public static AlertRecord From(long id, Detection detection, Decision? decision, DateTimeOffset at)
+    {
+        ArgumentNullException.ThrowIfNull(detection);
+        return new(id, detection.Source.ToString(), ScanKindNames.Names(detection.Kinds), detection.First, detection.Last,
+            decision is null ? null : at, detection.Final ? at : null, detection.TargetCount, [.. detection.Targets.Select(t => t.ToString())],
+            detection.Ports, detection.PortRanges, detection.Protocols, detection.Probes, detection.Trigger, detection.Confidence,
+            decision?.Severity.ToString().ToLowerInvariant(), decision?.Action.ToString().ToLowerInvariant(), decision?.Reason, detection.Outcomes);
+    }
+}
 
 /// <summary>Which alerts, newest first: every filter is optional; <see cref="Text"/> matches source, kinds, ports and reason.</summary>
 public sealed record AlertQuery

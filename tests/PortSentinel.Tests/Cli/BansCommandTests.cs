@@ -4,6 +4,7 @@ using PortSentinel.Cli.Commands;
 using PortSentinel.Decide;
 using PortSentinel.Decode;
 using PortSentinel.Record.Sqlite;
+using PortSentinel.Respond;
 using PortSentinel.Respond.Nftables;
 using PortSentinel.Tests.Capture;
 
@@ -85,7 +86,7 @@ public sealed class BansCommandTests : IDisposable
     [InlineData("7d", 604800)]
     public void Durations_read_as_written(string text, int seconds)
     {
-        Assert.True(BansCommand.TryParseDuration(text, out TimeSpan? d));
+        Assert.True(ManualBans.TryParseDuration(text, out TimeSpan? d));
         Assert.Equal(TimeSpan.FromSeconds(seconds), d);
     }
 
@@ -97,7 +98,7 @@ public sealed class BansCommandTests : IDisposable
     [InlineData("h", false)]
     public void Permanent_and_nonsense_durations(string text, bool ok)
     {
-        Assert.Equal(ok, BansCommand.TryParseDuration(text, out TimeSpan? d));
+        Assert.Equal(ok, ManualBans.TryParseDuration(text, out TimeSpan? d));
         Assert.Null(d);
     }
 
