@@ -142,7 +142,7 @@ public sealed class Sensor : IDisposable
         var (ban, refusal) = ManualBans.Block(_store, _firewall, _decider, network, length, reason, _time.GetUtcNow());
         if (ban is null)
         {
-            _log($"ERROR manual ban of {network} by {by} refused: {refusal}");
+            _log($"REFUSED manual ban of {network} by {by}: {refusal}");
             return (ban, refusal);
         }
         Release(network);

@@ -10,7 +10,9 @@ using PortSentinel.Decode;
 using PortSentinel.Detect;
 using PortSentinel.Record;
 using PortSentinel.Record.Sqlite;
+using Microsoft.AspNetCore.Builder;
 using PortSentinel.Respond;
+using PortSentinel.Web;
 
 namespace PortSentinel.Cli.Commands;
 
@@ -31,18 +33,32 @@ public static class RunCommand
             DefaultValueFactory = _ => DefaultDataDirectory,
         };
         Option<string?> firewall = Firewalls.Option();
-        var command = new Command("run", "Run the live sensor: detect scans and block scanners in the kernel.") { interfaces, dataDir, firewall };
+        var urls = new Option<string?>("--urls")
+        {
+            Description = "Where the dashboard listens, e.g. http://127.0.0.1:5000 (default) or https://0.0.0.0:8443; several separated by ';'.",
+        };
+        var noDashboard = new Option<bool>("--no-dashboard") { Description = "Run the sensor alone, without the web dashboard and API." };
+        var command = new Command("run", "Run the live sensor: detect scans and block scanners in the kernel; serve the dashboard.") { interfaces, dataDir, firewall, urls, noDashboard };
         Settings.AddTo(command);
-        command.SetAction(parse => Run(
-            parse.GetValue(interfaces) ?? [],
-            parse.GetValue(dataDir) ?? DefaultDataDirectory,
-            parse.GetValue(firewall),
-            parse.GetValue(Settings.ConfigOption),
-            parse.GetValue(Settings.SetOption) ?? []));
+        command.SetAction(parse =>
+        {
+            string[] overrides = parse.GetValue(Settings.SetOption) ?? [];
+            if (parse.GetValue(urls) is { } addresses)
+            {
+                overrides = [.. overrides, $"{DashboardOptions.Section}:{nameof(DashboardOptions.Urls)}={addresses}"];
+            }
+            return Run(
+                parse.GetValue(interfaces) ?? [],
+                parse.GetValue(dataDir) ?? DefaultDataDirectory,
+                parse.GetValue(firewall),
+                parse.GetValue(Settings.ConfigOption),
+                overrides,
+                dashboard: !parse.GetValue(noDashboard));
+        });
         return command;
     }
 
-    public static int Run(string[] interfaces, string dataDirectory, string? firewallName, FileInfo? config, string[] overrides)
+    public static int Run(string[] interfaces, string dataDirectory, string? firewallName, FileInfo? config, string[] overrides, bool dashboard = true)
     {
         int pid = Environment.ProcessId;
         void Log(string line) =>
@@ -68,6 +84,8 @@ public static class RunCommand
         IFirewall? firewall = null;
         SqliteStore? store = null;
         Sensor? sensor = null;
+        WebApplication? web = null;
+        SqliteStore? webStore = null;
         try
         {
             firewall = Firewalls.Create(settings.Firewall);
@@ -81,6 +99,14 @@ public static class RunCommand
             using PosixSignalRegistration sighup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, c => { c.Cancel = true; hangUp.Set(); });
             sensor.Start();
             Log($"RUNNING with {firewall.Name}, data in {store.Path}, {allowlist.Entries.Count()} allowlist entries");
+            if (dashboard)
+            {
+                webStore = SqliteStore.Open(dataDirectory);
+                var context = new DashboardContext(sensor, webStore, settings.Dashboard, Log);
+                web = Dashboard.Build(context);
+                web.StartAsync().GetAwaiter().GetResult();
+                AnnounceDashboard(web, context, Log);
+            }
             while (WaitHandle.WaitAny([stop, hangUp]) == 1)
             {
                 settings = Reload(sensor, settings, config, overrides, firewallName, Log);
@@ -93,8 +119,19 @@ public static class RunCommand
             Console.Error.WriteLine($"portsentinel: {e.Message}");
             return ExitCodes.BadInput;
         }
+        catch (IOException e) when (web is not null)
+        {
+            Console.Error.WriteLine($"portsentinel: the dashboard cannot listen on {settings.Dashboard.Urls}: {e.Message}. Choose another address with --urls, or run without it: --no-dashboard.");
+            return ExitCodes.BadInput;
+        }
         finally
         {
+            if (web is not null)
+            {
+                web.StopAsync().GetAwaiter().GetResult();
+                ((IDisposable)web).Dispose();
+            }
+            webStore?.Dispose();
             sensor?.Dispose();
             store?.Dispose();
             firewall?.Dispose();
@@ -123,12 +160,27 @@ public static class RunCommand
         var allowlist = new Allowlist(HostFacts.Read(), next.Allowed);
         sensor.Reconfigure(detection ? next.Detection : null, allowlist, next.Decide, trap ? next.Trap : null);
         log($"RELOADED configuration: detection {(detection ? "changed" : "unchanged")}, trap {(trap ? "changed" : "unchanged")}, policy and {allowlist.Entries.Count()} allowlist entries applied");
-        string[] later = [.. new[] { (LiveCaptureOptions.Section, Same(next.Capture, current.Capture)), (FirewallOptions.Section, Same(next.Firewall, current.Firewall)) }.Where(c => !c.Item2).Select(c => c.Item1)];
+        string[] later = [.. new[] { (LiveCaptureOptions.Section, Same(next.Capture, current.Capture)), (FirewallOptions.Section, Same(next.Firewall, current.Firewall)), (DashboardOptions.Section, Same(next.Dashboard, current.Dashboard)) }.Where(c => !c.Item2).Select(c => c.Item1)];
         if (later.Length > 0)
         {
             log($"WARNING changes to {string.Join(" and ", later)} take effect at the next start");
         }
-        return next with { Capture = current.Capture, Firewall = current.Firewall };
+        return next with { Capture = current.Capture, Firewall = current.Firewall, Dashboard = current.Dashboard };
+    }
+
+    /// <summary>Says where the dashboard is, warns when it is reachable from the network without TLS, and prints the setup token while no account exists.</summary>
+    private static void AnnounceDashboard(WebApplication web, DashboardContext context, SensorLog log)
+    {
+        string[] urls = [.. web.Urls];
+        log($"DASHBOARD on {string.Join(", ", urls)}");
+        foreach (Uri uri in urls.Select(u => new Uri(u)).Where(u => u.Scheme == "http" && !u.IsLoopback))
+        {
+            log($"WARNING the dashboard on {uri} is reachable from the network without TLS: passwords and sessions cross it in clear. Serve https with {DashboardOptions.Section}:{nameof(DashboardOptions.CertificateFile)}, or keep it on 127.0.0.1.");
+        }
+        if (context.OpenSetup() is { } token)
+        {
+            log($"SETUP no account yet: open {urls[0].TrimEnd('/')}/setup.html#{token} to create the first admin (this token works once, in this run), or run: portsentinel users add NAME --role admin");
+        }
     }
 
     private static bool Same<T>(T a, T b) => JsonSerializer.Serialize(a) == JsonSerializer.Serialize(b);

@@ -75,10 +75,13 @@ public sealed partial class SqliteStore
 
     public IReadOnlyList<TokenRecord> Tokens() => Read($"SELECT {TokenColumns} FROM api_tokens ORDER BY id", ReadToken);
 
-    /// <summary>The token, not revoked, whose hash is <paramref name="hash"/>; marks it used at <paramref name="now"/>.</summary>
+    /// <summary>
+    /// The token, not revoked, whose hash is <paramref name="hash"/>; marks it used at
+    /// <paramref name="now"/>, to the minute (a write per request would slow a busy script down).
+    /// </summary>
     public TokenRecord? UseToken(string hash, DateTimeOffset now)
     {
-        Change("UPDATE api_tokens SET last_used = $now WHERE hash = $hash AND revoked IS NULL", ("$hash", hash), ("$now", Ms(now)));
+        Change("UPDATE api_tokens SET last_used = $now WHERE hash = $hash AND revoked IS NULL AND (last_used IS NULL OR last_used <= $now - 60000)", ("$hash", hash), ("$now", Ms(now)));
         return Read($"SELECT {TokenColumns} FROM api_tokens WHERE hash = $hash AND revoked IS NULL", ReadToken, ("$hash", hash)) is [var token] ? token : null;
     }
 
