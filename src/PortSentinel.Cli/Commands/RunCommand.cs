@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Net.NetworkInformation;
 using System.Runtime.InteropServices;
 using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
 using PortSentinel.Capture;
 using PortSentinel.Decide;
@@ -10,7 +11,6 @@ using PortSentinel.Decode;
 using PortSentinel.Detect;
 using PortSentinel.Record;
 using PortSentinel.Record.Sqlite;
-using Microsoft.AspNetCore.Builder;
 using PortSentinel.Respond;
 using PortSentinel.Web;
 
