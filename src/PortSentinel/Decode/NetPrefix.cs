@@ -34,7 +34,9 @@ public readonly record struct NetPrefix
             return false;
         }
         string[] parts = text.Trim().Split('/');
-        if (parts.Length > 2 || !IPAddress.TryParse(parts[0], out IPAddress? ip))
+        // IPAddress.TryParse also takes the short forms of inet_aton: "203.0.113" is 203.0.0.113
+        // and "10.1" is 10.0.0.1. Whoever writes those means something else: only four parts pass.
+        if (parts.Length > 2 || (!parts[0].Contains(':', StringComparison.Ordinal) && parts[0].Count(c => c == '.') != 3) || !IPAddress.TryParse(parts[0], out IPAddress? ip))
         {
             return false;
         }
