@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Globalization;
 using PortSentinel.Record;
 using PortSentinel.Record.Sqlite;
 using PortSentinel.Web.Accounts;
@@ -61,12 +62,12 @@ public static class UsersCommand
             output.WriteLine("No accounts. Add the first admin: portsentinel users add NAME --role admin");
             return ExitCodes.Ok;
         }
-        output.WriteLine($"{"NAME",-24} {"ROLE",-7} {"CREATED",-20} STATE");
+        output.WriteLine($"{"NAME",-24} {"ROLE",-7} {"CREATED (UTC)",-17} STATE");
         DateTimeOffset now = DateTimeOffset.UtcNow;
         foreach (UserRecord user in users)
         {
             string state = user.LockedUntil > now ? $"locked until {user.LockedUntil:yyyy-MM-dd HH:mm} UTC" : "active";
-            output.WriteLine($"{user.Name,-24} {user.Role,-7} {user.Created:yyyy-MM-dd HH:mm,-20} {state}");
+            output.WriteLine($"{user.Name,-24} {user.Role,-7} {user.Created.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture),-17} {state}");
         }
         return ExitCodes.Ok;
     }
