@@ -6,7 +6,7 @@
 set -euo pipefail
 
 runtime=(libpcap0.8 libnftables1 nftables)
-test=(nmap iproute2 fail2ban ipset iptables socat)
+test=(nmap iproute2 fail2ban ipset iptables socat chromium)
 corpus=(nmap tcpdump iproute2 dnsutils traceroute python3 curl iputils-ping wireshark-common)
 
 wanted=("${runtime[@]}")
@@ -27,6 +27,9 @@ missing=()
 for pkg in "${wanted[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
 done
+# The build installs the dashboard's JavaScript dependencies with npm: any Node.js with npm will
+# do, Debian's when there is none.
+command -v npm >/dev/null || missing+=(nodejs npm)
 if ((${#missing[@]} == 0)); then
   exit 0
 fi

@@ -9,6 +9,7 @@ using PortSentinel.Decide;
 using PortSentinel.Detect;
 using PortSentinel.Record.Sqlite;
 using PortSentinel.Respond;
+using PortSentinel.Tests.Capture;
 using PortSentinel.Web;
 using PortSentinel.Web.Accounts;
 
@@ -39,12 +40,22 @@ public sealed class DashboardHost : IAsyncDisposable
 
     public Uri Address { get; }
 
-    private DashboardHost(DashboardOptions options, TrapOptions? trap, IFirewall? firewall, bool accounts)
+    private IFirewall _firewall = null!;
+
+    private DashboardHost(DashboardOptions options, TrapOptions? trap, Sensing? sensing, bool accounts)
     {
         SensorStore = SqliteStore.Open(_data);
         var decider = new Decider(new Allowlist(HostFacts.Read(), []), new DecideOptions());
-        Sensor = new Sensor([], new LiveCaptureOptions(), trap ?? new TrapOptions(), new DetectorOptions(), decider, firewall ?? new DryRunFirewall(), new FirewallOptions(), SensorStore, Log.Enqueue);
-        Sensor.Start();
+        Sensor Make()
+        {
+            _firewall = sensing?.Firewall() ?? new DryRunFirewall();
+            var sensor = new Sensor(sensing?.Interfaces ?? [], new LiveCaptureOptions(), trap ?? new TrapOptions(), new DetectorOptions(), decider, _firewall, new FirewallOptions(), SensorStore, Log.Enqueue);
+            sensor.Start();
+            return sensor;
+        }
+        // The sensor's threads (capture, respond) start in its namespace and stay there; the web
+        // server listens on the host's loopback, where the browser is.
+        Sensor = sensing?.Namespace is { } ns ? NamespacePair.In(ns, Make) : Make();
         Store = SqliteStore.Open(_data);
         if (accounts)
         {
@@ -57,12 +68,15 @@ public sealed class DashboardHost : IAsyncDisposable
         Address = new Uri(_app.Urls.First());
     }
 
-    public static DashboardHost Start(Action<DashboardOptions>? configure = null, TrapOptions? trap = null, IFirewall? firewall = null, bool accounts = true)
+    /// <summary>Where the sensor captures and what firewall it drives: made inside <see cref="Namespace"/>, when given.</summary>
+    public sealed record Sensing(string[] Interfaces, Func<IFirewall> Firewall, string? Namespace);
+
+    public static DashboardHost Start(Action<DashboardOptions>? configure = null, TrapOptions? trap = null, Sensing? sensing = null, bool accounts = true)
     {
         var options = new DashboardOptions { Urls = "http://127.0.0.1:0" };
         configure?.Invoke(options);
         Assert.Empty(options.Validate());
-        return new DashboardHost(options, trap, firewall, accounts);
+        return new DashboardHost(options, trap, sensing, accounts);
     }
 
     /// <summary>A client of its own (its own cookies), not logged in; <see cref="Client.Csrf"/> holds its CSRF token.</summary>
@@ -96,6 +110,7 @@ public sealed class DashboardHost : IAsyncDisposable
         await _app.StopAsync();
         await _app.DisposeAsync();
         Sensor.Dispose();
+        _firewall.Dispose();
         Store.Dispose();
         SensorStore.Dispose();
         SqliteConnection.ClearAllPools();

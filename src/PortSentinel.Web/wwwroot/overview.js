@@ -1,0 +1,80 @@
+import uPlot from '/lib/uPlot.esm.js';
+import { $, api, boot, bytes, duration, el, live, severity, throttle, time } from '/app.js';
+
+await boot();
+
+const SERIES = ['tcp', 'udp', 'icmp', 'other'];
+const KEEP = 300; // seconds on the chart
+const data = [[], [], [], [], []];
+let chart = null;
+
+function color(name) { return getComputedStyle(document.documentElement).getPropertyValue(`--${name}`).trim(); }
+
+function drawChart() {
+  chart?.destroy();
+  const box = $('#traffic');
+  chart = new uPlot({
+    width: box.clientWidth || 600,
+    height: 220,
+    legend: { show: false },
+    cursor: { drag: { x: false, y: false } },
+    scales: { x: { time: true, range: (_, min, max) => [max - KEEP, max] }, y: { range: (_, min, max) => [0, Math.max(10, max * 1.1)] } },
+    axes: [{ stroke: color('muted'), grid: { stroke: color('line') } }, { stroke: color('muted'), grid: { stroke: color('line') }, size: 60 }],
+    series: [{}, ...SERIES.map(name => ({ label: name.toUpperCase(), stroke: color(name), width: 2 }))],
+  }, data, box);
+}
+
+function addSample(sample) {
+  data[0].push(new Date(sample.at).getTime() / 1000);
+  SERIES.forEach((name, i) => data[i + 1].push(sample[name]));
+  if (data[0].length > KEEP) data.forEach(column => column.shift());
+  chart?.setData(data);
+  $('#rates').textContent = SERIES.map(n => `${n} ${Math.round(sample[n])}/s`).join(' · ');
+}
+
+function feed(alert) {
+  const list = $('#feed');
+  list.prepend(el('li', {}, severity(alert.severity), ' ', el('a', { href: `/alerts.html#${alert.id}` }, alert.source), ' ',
+    alert.kinds.join(', '), el('span', { class: 'muted' }, ` · ${alert.ports} ports · ${time(alert.raised ?? alert.last)}`)));
+  while (list.children.length > 50) list.lastChild.remove();
+}
+
+async function refresh() {
+  const stats = await api.get('/api/v1/stats');
+  const perMinute = new Map(stats.alertsPerMinute.map(m => [new Date(m.minute).getTime(), m.alerts]));
+  const now = Math.floor(Date.now() / 60000) * 60000;
+  const minutes = Array.from({ length: 60 }, (_, i) => perMinute.get(now - (59 - i) * 60000) ?? 0);
+  const most = Math.max(1, ...minutes);
+  $('#alerts-per-minute').replaceChildren(...minutes.map(n => el('div', { title: `${n} alerts`, 'data-height': Math.round(n / most * 100) })));
+  for (const bar of $('#alerts-per-minute').children) bar.style.height = `${bar.dataset.height}%`;
+  $('#alert-count').textContent = minutes.reduce((a, b) => a + b, 0);
+  $('#ban-count').textContent = stats.activeBans;
+  $('#bans-added').textContent = `${stats.bansAdded} added since the sensor started`;
+  const h = stats.health;
+  const facts = [
+    ['Firewall', h.firewall], ['Uptime', duration(h.uptimeSeconds)], ['CPU', `${h.cpuPercent.toFixed(1)} %`], ['Memory', bytes(h.memoryBytes)],
+    ['Database', bytes(h.databaseBytes)], ['Firewall errors', h.firewallErrors], ['Live pages', h.livePages],
+    ...h.captures.map(c => [c.device, `${c.received} received · ${c.dropped + c.interfaceDropped} dropped · ${c.malformed} malformed`]),
+  ];
+  $('#health').replaceChildren(...facts.flatMap(([k, v]) => [el('dt', {}, k), el('dd', {}, v)]));
+  $('#top-sources').replaceChildren(...stats.topSources.map(s => el('tr', {},
+    el('td', {}, el('a', { href: `/alerts.html?source=${encodeURIComponent(s.address)}` }, s.address)), el('td', {}, s.alerts), el('td', {}, s.probes), el('td', { class: 'hide-narrow' }, time(s.last)))));
+  return stats;
+}
+
+const stats = await refresh();
+stats.traffic.forEach(addSample);
+(await api.get('/api/v1/alerts?pageSize=10')).items.reverse().forEach(feed);
+drawChart();
+new ResizeObserver(throttle(() => chart?.setSize({ width: $('#traffic').clientWidth, height: 220 }), 100)).observe($('#traffic'));
+window.addEventListener('themechange', drawChart);
+setInterval(refresh, 15000);
+const refreshSoon = throttle(refresh, 1000);
+live({
+  traffic: addSample,
+  alert: alert => { feed(alert); refreshSoon(); },
+  alerts: summary => { summary.latest.forEach(feed); refreshSoon(); },
+  ban: refreshSoon,
+  unban: refreshSoon,
+  bans: refreshSoon,
+});

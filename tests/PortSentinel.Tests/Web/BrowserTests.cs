@@ -1,0 +1,218 @@
+using System.Diagnostics;
+using Microsoft.Playwright;
+using PortSentinel.Respond.Nftables;
+using PortSentinel.Tests.Capture;
+
+namespace PortSentinel.Tests.Web;
+
+/// <summary>A browser test: skipped, with the reason, where Debian's chromium is missing.</summary>
+public sealed class BrowserFactAttribute : FactAttribute
+{
+    public const string Chromium = "/usr/bin/chromium";
+
+    public BrowserFactAttribute()
+    {
+        if (!File.Exists(Chromium))
+        {
+            Skip = $"needs {Chromium} (deploy/install-deps.sh --test installs Debian's chromium)";
+        }
+    }
+}
+
+/// <summary>As <see cref="BrowserFactAttribute"/>, also needing root, ip and nmap for a namespace pair.</summary>
+public sealed class BrowserNamespaceFactAttribute : FactAttribute
+{
+    public BrowserNamespaceFactAttribute()
+    {
+        Skip = !File.Exists(BrowserFactAttribute.Chromium) ? $"needs {BrowserFactAttribute.Chromium} (deploy/install-deps.sh --test installs it)" : NamespacePair.Unavailable();
+    }
+}
+
+/// <summary>
+/// The dashboard in a real browser: Debian's chromium, headless, driven by Playwright. With
+/// PORTSENTINEL_SCREENSHOTS set to a directory (docs/screenshots/refresh.sh does it), the tests
+/// also save the screenshots of the main pages kept in docs/.
+/// </summary>
+public sealed class BrowserTests : IAsyncLifetime
+{
+    private IPlaywright _playwright = null!;
+    private IBrowser _browser = null!;
+
+    public async Task InitializeAsync()
+    {
+        if (!File.Exists(BrowserFactAttribute.Chromium))
+        {
+            return;
+        }
+        _playwright = await Playwright.CreateAsync();
+        _browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = BrowserFactAttribute.Chromium,
+            Headless = true,
+            // No sandbox as root; nothing that reaches out to the internet (this machine has none).
+            Args = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+        });
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_browser is not null)
+        {
+            await _browser.DisposeAsync();
+        }
+        _playwright?.Dispose();
+    }
+
+    private async Task<IPage> LogIn(DashboardHost host, string name, string password, string path = "/", bool dark = false)
+    {
+        IBrowserContext context = await _browser.NewContextAsync(new BrowserNewContextOptions
+        {
+            BaseURL = host.Address.ToString(),
+            ViewportSize = new ViewportSize { Width = 1280, Height = 860 },
+            ColorScheme = dark ? ColorScheme.Dark : ColorScheme.Light,
+        });
+        IPage page = await context.NewPageAsync();
+        var errors = new List<string>();
+        page.PageError += (_, e) => errors.Add(e);
+        await page.GotoAsync(path);
+        await page.WaitForURLAsync("**/login.html**");
+        await page.FillAsync("input[name=name]", name);
+        await page.FillAsync("input[name=password]", password);
+        await page.ClickAsync("button[type=submit]");
+        await page.WaitForSelectorAsync("#who");
+        Assert.Empty(errors);
+        return page;
+    }
+
+    private static async Task Keep(IPage page, string name)
+    {
+        if (Environment.GetEnvironmentVariable("PORTSENTINEL_SCREENSHOTS") is { Length: > 0 } directory)
+        {
+            Directory.CreateDirectory(directory);
+            await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(directory, name + ".png"), FullPage = true });
+        }
+    }
+
+    [BrowserFact]
+    public async Task A_wrong_password_is_told_and_the_right_one_opens_the_overview_whose_chart_moves()
+    {
+        await using DashboardHost host = DashboardHost.Start();
+        IBrowserContext context = await _browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = host.Address.ToString() });
+        IPage login = await context.NewPageAsync();
+        await login.GotoAsync("/login.html");
+        await login.FillAsync("input[name=name]", "admin");
+        await login.FillAsync("input[name=password]", "not the password");
+        await login.ClickAsync("button[type=submit]");
+        Assert.Equal("wrong name or password.", await login.InnerTextAsync("#error [role=alert]"));
+        await Keep(login, "login");
+
+        IPage page = await LogIn(host, "admin", DashboardHost.AdminPassword);
+        Assert.Equal("admin (admin)", await page.InnerTextAsync("#who"));
+        await page.WaitForSelectorAsync("#traffic canvas");
+        await page.WaitForFunctionAsync("document.querySelector('#rates').textContent.includes('tcp')");
+        byte[] before = await page.Locator("#traffic").ScreenshotAsync();
+        await page.WaitForTimeoutAsync(2500); // two more samples, a second apart
+        byte[] after = await page.Locator("#traffic").ScreenshotAsync();
+        Assert.False(before.AsSpan().SequenceEqual(after), "the traffic chart did not move in 2.5 s");
+        Assert.NotEqual("–", await page.InnerTextAsync("#ban-count"));
+    }
+
+    [BrowserNamespaceFact]
+    public async Task A_real_scan_appears_live_on_the_alerts_page_and_the_bans_page_blocks_and_unblocks_in_nftables()
+    {
+        using var pair = new NamespacePair();
+        await using DashboardHost host = DashboardHost.Start(sensing: new DashboardHost.Sensing([NamespacePair.TargetDevice], () => new NftablesFirewall(), pair.Target));
+        IPage alerts = await LogIn(host, "admin", DashboardHost.AdminPassword, "/alerts.html");
+        await alerts.WaitForSelectorAsync("#pager .muted"); // the (empty) list is drawn
+        Assert.Equal(0, await alerts.Locator("#alerts tr").CountAsync());
+
+        // A real SYN scan from the scanner's namespace, stopped once the sensor has banned it.
+        using (Process nmap = Process.Start("ip", ["netns", "exec", pair.Scanner, "nmap", "-n", "-Pn", "-sS", "-p", "1-200", "--max-retries", "1", "--host-timeout", "30s", NamespacePair.TargetAddress])!)
+        {
+            try
+            {
+                // No reload: the row arrives through the live stream.
+                await alerts.WaitForSelectorAsync($"#alerts tr:has-text('{NamespacePair.ScannerAddress}')", new PageWaitForSelectorOptions { Timeout = 20_000 });
+            }
+            finally
+            {
+                nmap.Kill();
+            }
+        }
+        string row = await alerts.InnerTextAsync($"#alerts tr:has-text('{NamespacePair.ScannerAddress}')");
+        Assert.Contains("tcp-syn", row);
+        Assert.Contains("block", row);
+        await alerts.ClickAsync($"#alerts tr:has-text('{NamespacePair.ScannerAddress}')");
+        await alerts.WaitForSelectorAsync("#detail:not(.hidden) dl");
+        Assert.Contains("closed", await alerts.InnerTextAsync("#detail"));
+        await Keep(alerts, "alerts");
+        Assert.Contains(NamespacePair.ScannerAddress, HostsInSet(pair));
+
+        IPage overview = await alerts.Context.NewPageAsync();
+        await overview.GotoAsync("/");
+        await overview.WaitForSelectorAsync($"#top-sources tr:has-text('{NamespacePair.ScannerAddress}')");
+        await overview.WaitForTimeoutAsync(3000); // a few samples on the chart
+        await Keep(overview, "overview");
+        await overview.SetViewportSizeAsync(390, 844);
+        await overview.WaitForTimeoutAsync(500); // the chart follows the new width
+        await Keep(overview, "overview-phone");
+
+        IPage bans = await alerts.Context.NewPageAsync();
+        await bans.GotoAsync("/bans.html");
+        await bans.WaitForSelectorAsync($"#active tr:has-text('{NamespacePair.ScannerAddress}')");
+        await Keep(bans, "bans");
+        bans.Dialog += (_, dialog) => dialog.AcceptAsync();
+        await bans.ClickAsync($"#active tr:has-text('{NamespacePair.ScannerAddress}') button.unblock");
+        await bans.WaitForSelectorAsync("#error .ok");
+        Assert.DoesNotContain(NamespacePair.ScannerAddress, HostsInSet(pair));
+
+        await bans.FillAsync("#block input[name=address]", "203.0.113.9");
+        await bans.FillAsync("#block input[name=duration]", "10m");
+        await bans.FillAsync("#block input[name=reason]", "from the browser");
+        await bans.ClickAsync("#block button[type=submit]");
+        await bans.WaitForSelectorAsync("#block-result .ok");
+        Assert.Contains("203.0.113.9", HostsInSet(pair));
+        await bans.FillAsync("#block input[name=address]", "127.0.0.1");
+        await bans.ClickAsync("#block button[type=submit]");
+        Assert.Contains("never blocked", await bans.InnerTextAsync("#block-result .error"));
+        Assert.Contains(host.Store.AuditLog(0, 10).Page, a => a.Action == "ban.add" && a.Target == "203.0.113.9" && a.Detail == "for 600s: from the browser");
+    }
+
+    [BrowserFact]
+    public async Task A_viewer_sees_the_bans_but_no_block_or_unblock_buttons_and_no_users_page()
+    {
+        await using DashboardHost host = DashboardHost.Start();
+        using (var admin = await host.LogIn("admin"))
+        {
+            await admin.Post("/api/v1/bans", new { address = "203.0.113.44", reason = "for the viewer to see" }).Expect(System.Net.HttpStatusCode.Created);
+        }
+        IPage page = await LogIn(host, "viewer", DashboardHost.ViewerPassword, "/bans.html");
+        await page.WaitForSelectorAsync("#active tr:has-text('203.0.113.44')");
+        Assert.Equal(0, await page.Locator("button.unblock").CountAsync());
+        Assert.False(await page.IsVisibleAsync("#block-panel"));
+        Assert.Equal(0, await page.Locator("nav a[href='/users.html']").CountAsync());
+    }
+
+    [BrowserFact]
+    public async Task An_admin_creates_a_token_that_is_shown_once_and_sees_it_in_the_audit_log()
+    {
+        await using DashboardHost host = DashboardHost.Start();
+        IPage page = await LogIn(host, "admin", DashboardHost.AdminPassword, "/users.html", dark: true);
+        await page.WaitForSelectorAsync("#users tr:has-text('viewer')");
+        await page.FillAsync("#add-token input[name=name]", "prometheus");
+        await page.ClickAsync("#add-token button[type=submit]");
+        string token = await page.InnerTextAsync("#token-value");
+        Assert.StartsWith("pst_", token);
+        await page.WaitForSelectorAsync("#audit tr:has-text('token.add')");
+        await Keep(page, "users-dark");
+        using var script = host.WithToken(token);
+        await script.Get("/metrics").Expect(System.Net.HttpStatusCode.OK);
+    }
+
+    private static string HostsInSet(NamespacePair pair)
+    {
+        var (exit, output) = NamespacePair.Exec(pair.Target, TimeSpan.FromSeconds(10), "nft", "list", "set", "inet", "portsentinel", "hosts4");
+        Assert.True(exit == 0, output);
+        return output;
+    }
+}
