@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using PortSentinel.Web.Accounts;
 using PortSentinel.Web.Api;
@@ -31,6 +32,9 @@ public static class Dashboard
             }
         });
 
+        // The sensor's process handles SIGINT, SIGTERM and SIGHUP itself; the web host must not
+        // (its console lifetime would also stop on SIGTERM, and cancel a start in progress).
+        builder.Services.AddSingleton<IHostLifetime, SensorLifetime>();
         builder.Services.AddSingleton(context);
         builder.Services.AddSingleton<TrafficSampler>().AddHostedService(services => services.GetRequiredService<TrafficSampler>());
         builder.Services.AddDataProtection().SetApplicationName("PortSentinel").PersistKeysToFileSystem(KeyDirectory(context));
@@ -74,6 +78,13 @@ public static class Dashboard
         headers.XFrameOptions = "DENY";
         headers["Referrer-Policy"] = "no-referrer";
         return next(http);
+    }
+
+    private sealed class SensorLifetime : IHostLifetime
+    {
+        public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }
 
     /// <summary>The web server's warnings and errors go to the sensor's log; its chatter does not.</summary>

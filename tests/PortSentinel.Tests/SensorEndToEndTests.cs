@@ -526,6 +526,7 @@ public sealed class SensorEndToEndTests : IDisposable
         /// <summary>SIGTERM, then the exit code.</summary>
         public int Terminate()
         {
+            Assert.False(_process.HasExited, $"the sensor stopped by itself (exit {(_process.HasExited ? _process.ExitCode : 0)}):\n{Output}");
             Signal("TERM");
             Assert.True(_process.WaitForExit(TimeSpan.FromSeconds(30)), $"the sensor did not stop on SIGTERM:\n{Output}");
             _process.WaitForExit(); // flush the output handlers
