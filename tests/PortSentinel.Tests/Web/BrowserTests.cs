@@ -74,8 +74,20 @@ public sealed class BrowserTests : IAsyncLifetime
         IPage page = await context.NewPageAsync();
         var errors = new List<string>();
         page.PageError += (_, e) => errors.Add(e);
+        var events = new List<string>();
+        page.Console += (_, message) => events.Add($"console {message.Type}: {message.Text}");
+        page.RequestFailed += (_, request) => events.Add($"failed {request.Method} {request.Url}: {request.Failure}");
+        page.Response += (_, response) => events.Add($"{response.Status} {response.Request.Method} {response.Url}");
         await page.GotoAsync(path);
-        await page.WaitForURLAsync("**/login.html**");
+        try
+        {
+            await page.WaitForSelectorAsync("form#login input[name=name]");
+        }
+        catch (TimeoutException e)
+        {
+            throw new TimeoutException($"{path} did not lead to the login form; the page is at {page.Url}.\nerrors: {string.Join("\n", errors)}\nevents:\n{string.Join("\n", events)}", e);
+        }
+        Assert.Contains("/login.html", page.Url, StringComparison.Ordinal);
         await page.FillAsync("input[name=name]", name);
         await page.FillAsync("input[name=password]", password);
         await page.ClickAsync("button[type=submit]");
