@@ -53,6 +53,7 @@ public static class Dashboard
         app.MapBans();
         app.MapStats();
         app.MapUsers();
+        app.MapSettings();
         app.MapLive();
         return app;
     }

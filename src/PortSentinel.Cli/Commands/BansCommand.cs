@@ -47,7 +47,7 @@ public static class BansCommand
         FirewallOptions firewallOptions;
         try
         {
-            IConfiguration configuration = Settings.Load(parse.GetValue(Settings.ConfigOption), parse.GetValue(Settings.SetOption) ?? []);
+            IConfiguration configuration = new SettingsSources(parse.GetValue(Settings.ConfigOption), parse.GetValue(Settings.SetOption) ?? [], null, parse.GetValue(dataDir) ?? RunCommand.DefaultDataDirectory).Configuration();
             var options = Settings.Bind<DecideOptions>(configuration, DecideOptions.Section, o => o.Validate());
             decider = new Decider(new Allowlist(HostFacts.Read(), Settings.Allowlist(configuration)), options);
             firewallOptions = Firewalls.Options(configuration, parse.GetValue(firewallName));

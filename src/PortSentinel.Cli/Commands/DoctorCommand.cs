@@ -43,7 +43,7 @@ public static class DoctorCommand
         var capture = new LiveCaptureOptions();
         try
         {
-            SensorSettings settings = SensorSettings.Load(config, overrides, firewallName);
+            SensorSettings settings = SensorSettings.Load(new SettingsSources(config, overrides, firewallName, dataDirectory));
             firewallOptions = settings.Firewall;
             capture = settings.Capture;
             Report("configuration", null, "valid");

@@ -64,10 +64,11 @@ public static class RunCommand
         void Log(string line) =>
             Console.Out.WriteLine($"{DateTime.Now.ToString("yyyy-MM-dd HH:mm:ss,fff", CultureInfo.InvariantCulture)} portsentinel[{pid}]: {line}");
 
+        var sources = new SettingsSources(config, overrides, firewallName, dataDirectory);
         SensorSettings settings;
         try
         {
-            settings = SensorSettings.Load(config, overrides, firewallName);
+            settings = SensorSettings.Load(sources);
         }
         catch (SettingsException e)
         {
@@ -92,6 +93,7 @@ public static class RunCommand
             store = SqliteStore.Open(dataDirectory);
             var allowlist = new Allowlist(HostFacts.Read(), settings.Allowed);
             sensor = new Sensor(devices, settings.Capture, settings.Trap, settings.Detection, new Decider(allowlist, settings.Decide), firewall, settings.Firewall, store, Log);
+            var running = new RunningSettings(sources, settings, sensor, Log);
             using var stop = new ManualResetEvent(false);
             using var hangUp = new AutoResetEvent(false);
             using PosixSignalRegistration sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Set(); });
@@ -102,14 +104,14 @@ public static class RunCommand
             if (dashboard)
             {
                 webStore = SqliteStore.Open(dataDirectory);
-                var context = new DashboardContext(sensor, webStore, settings.Dashboard, Log);
+                var context = new DashboardContext(sensor, webStore, settings.Dashboard, Log) { Settings = running };
                 web = Dashboard.Build(context);
                 web.StartAsync().GetAwaiter().GetResult();
                 AnnounceDashboard(web, context, Log);
             }
             while (WaitHandle.WaitAny([stop, hangUp]) == 1)
             {
-                settings = Reload(sensor, settings, config, overrides, firewallName, Log);
+                running.Reload();
             }
             Log("STOPPING (bans stay in the firewall)");
             return ExitCodes.Ok;
@@ -138,36 +140,6 @@ public static class RunCommand
         }
     }
 
-    /// <summary>
-    /// SIGHUP: reads the configuration again and applies what can change while running. A bad
-    /// configuration is refused and the running one kept; changes to what only a start can apply
-    /// (capture, firewall) are named. Returns the configuration now in force.
-    /// </summary>
-    private static SensorSettings Reload(Sensor sensor, SensorSettings current, FileInfo? config, string[] overrides, string? firewallName, SensorLog log)
-    {
-        SensorSettings next;
-        try
-        {
-            next = SensorSettings.Load(config, overrides, firewallName);
-        }
-        catch (SettingsException e)
-        {
-            log($"ERROR reload refused, the running configuration stays: {e.Message.ReplaceLineEndings(" ")}");
-            return current;
-        }
-        bool detection = !Same(next.Detection, current.Detection);
-        bool trap = !Same(next.Trap, current.Trap);
-        var allowlist = new Allowlist(HostFacts.Read(), next.Allowed);
-        sensor.Reconfigure(detection ? next.Detection : null, allowlist, next.Decide, trap ? next.Trap : null);
-        log($"RELOADED configuration: detection {(detection ? "changed" : "unchanged")}, trap {(trap ? "changed" : "unchanged")}, policy and {allowlist.Entries.Count()} allowlist entries applied");
-        string[] later = [.. new[] { (LiveCaptureOptions.Section, Same(next.Capture, current.Capture)), (FirewallOptions.Section, Same(next.Firewall, current.Firewall)), (DashboardOptions.Section, Same(next.Dashboard, current.Dashboard)) }.Where(c => !c.Item2).Select(c => c.Item1)];
-        if (later.Length > 0)
-        {
-            log($"WARNING changes to {string.Join(" and ", later)} take effect at the next start");
-        }
-        return next with { Capture = current.Capture, Firewall = current.Firewall, Dashboard = current.Dashboard };
-    }
-
     /// <summary>Says where the dashboard is, warns when it is reachable from the network without TLS, and prints the setup token while no account exists.</summary>
     private static void AnnounceDashboard(WebApplication web, DashboardContext context, SensorLog log)
     {
@@ -182,8 +154,6 @@ public static class RunCommand
             log($"SETUP no account yet: open {urls[0].TrimEnd('/')}/setup.html#{token} to create the first admin (this token works once, in this run), or run: portsentinel users add NAME --role admin");
         }
     }
-
-    private static bool Same<T>(T a, T b) => JsonSerializer.Serialize(a) == JsonSerializer.Serialize(b);
 
     /// <summary>Every interface that is up, but loopback: where run captures when none is named.</summary>
     internal static string[] DefaultInterfaces() =>

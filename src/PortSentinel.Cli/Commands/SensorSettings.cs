@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using Microsoft.Extensions.Configuration;
 using PortSentinel.Capture;
 using PortSentinel.Decide;
@@ -11,16 +12,31 @@ namespace PortSentinel.Cli.Commands;
 /// <summary>Everything <c>run</c> reads from configuration, read and validated together.</summary>
 internal sealed record SensorSettings(DetectorOptions Detection, DecideOptions Decide, LiveCaptureOptions Capture, TrapOptions Trap, IReadOnlyList<NetPrefix> Allowed, FirewallOptions Firewall, DashboardOptions Dashboard)
 {
-    public static SensorSettings Load(FileInfo? config, string[] overrides, string? firewallName)
+    /// <summary>Reads the configuration from its sources, with <paramref name="overlay"/> in place of the dashboard's changes on disk when given.</summary>
+    public static SensorSettings Load(SettingsSources sources, JsonObject? overlay = null)
     {
-        IConfiguration configuration = Settings.Load(config, overrides);
+        IConfiguration configuration = sources.Configuration(overlay);
         return new SensorSettings(
             Settings.Detection(configuration),
             Settings.Bind<DecideOptions>(configuration, DecideOptions.Section, o => o.Validate()),
             Settings.Bind<LiveCaptureOptions>(configuration, LiveCaptureOptions.Section),
             Settings.Bind<TrapOptions>(configuration, TrapOptions.Section, o => o.Validate()),
             Settings.Allowlist(configuration),
-            Firewalls.Options(configuration, firewallName),
+            Firewalls.Options(configuration, sources.FirewallName),
             Settings.Bind<DashboardOptions>(configuration, DashboardOptions.Section, o => o.Validate()));
     }
+}
+
+/// <summary>
+/// Where a command's configuration comes from: the file (--config), the dashboard's changes in
+/// <paramref name="DataDirectory"/> (none when null), the environment, --set flags, and --firewall.
+/// </summary>
+internal sealed record SettingsSources(FileInfo? Config, string[] Overrides, string? FirewallName, string? DataDirectory)
+{
+    public string? OverlayFile => DataDirectory is null ? null : SettingsOverlay.PathIn(DataDirectory);
+
+    /// <summary>The dashboard's changes as they are on disk.</summary>
+    public JsonObject Overlay() => OverlayFile is { } file ? SettingsOverlay.Read(file) : [];
+
+    public IConfiguration Configuration(JsonObject? overlay = null) => Settings.Load(Config, Overrides, overlay ?? Overlay());
 }

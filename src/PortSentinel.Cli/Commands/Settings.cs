@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Text.Json.Nodes;
 using Microsoft.Extensions.Configuration;
 using PortSentinel.Decode;
 using PortSentinel.Detect;
@@ -20,8 +21,9 @@ public sealed class SettingsException(string message) : Exception(message)
 }
 
 /// <summary>
-/// Configuration, lowest precedence first: a JSON file (--config), PORTSENTINEL__* environment
-/// variables (PORTSENTINEL__Detection__VerticalPorts=20), then --set Section:Key=value flags.
+/// Configuration, lowest precedence first: a JSON file (--config), the changes made on the
+/// dashboard's Settings page (DATA_DIR/settings.json), PORTSENTINEL__* environment variables
+/// (PORTSENTINEL__Detection__VerticalPorts=20), then --set Section:Key=value flags.
 /// </summary>
 public static class Settings
 {
@@ -44,9 +46,13 @@ public static class Settings
         command.Options.Add(SetOption);
     }
 
-    public static IConfiguration Load(FileInfo? file, IEnumerable<string> overrides)
+    /// <summary>
+    /// The configuration: the file, then the dashboard's <paramref name="overlay"/> (see
+    /// <see cref="SettingsOverlay"/>), then the environment, then <paramref name="overrides"/>.
+    /// </summary>
+    public static IConfiguration Load(FileInfo? file, IEnumerable<string> overrides, JsonObject? overlay = null)
     {
-        var builder = new ConfigurationBuilder();
+        IConfigurationBuilder builder = new ConfigurationBuilder();
         if (file is not null)
         {
             if (!file.Exists)
@@ -55,7 +61,21 @@ public static class Settings
             }
             builder.AddJsonFile(file.FullName, optional: false);
         }
-        builder.AddEnvironmentVariables("PORTSENTINEL__");
+        if (overlay is { Count: > 0 })
+        {
+            builder = new ConfigurationBuilder().AddInMemoryCollection(SettingsOverlay.Over(Build(builder, file), overlay));
+        }
+        builder.AddEnvironmentVariables(EnvironmentPrefix);
+        builder.AddInMemoryCollection(Overrides(overrides));
+        return Build(builder, file);
+    }
+
+    public const string EnvironmentPrefix = "PORTSENTINEL__";
+
+    /// <summary>The --set flags as configuration keys and values.</summary>
+    public static Dictionary<string, string?> Overrides(IEnumerable<string> overrides)
+    {
+        ArgumentNullException.ThrowIfNull(overrides);
         var pairs = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
         foreach (string item in overrides)
         {
@@ -66,7 +86,11 @@ public static class Settings
             }
             pairs[item[..eq].Trim()] = item[(eq + 1)..].Trim();
         }
-        builder.AddInMemoryCollection(pairs);
+        return pairs;
+    }
+
+    private static IConfigurationRoot Build(IConfigurationBuilder builder, FileInfo? file)
+    {
         try
         {
             return builder.Build();

@@ -5,6 +5,7 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Data.Sqlite;
 using PortSentinel.Capture;
+using PortSentinel.Cli.Commands;
 using PortSentinel.Decide;
 using PortSentinel.Detect;
 using PortSentinel.Record.Sqlite;
@@ -42,14 +43,16 @@ public sealed class DashboardHost : IAsyncDisposable
 
     private IFirewall _firewall = null!;
 
-    private DashboardHost(DashboardOptions options, TrapOptions? trap, Sensing? sensing, bool accounts)
+    private DashboardHost(DashboardOptions options, TrapOptions? trap, Sensing? sensing, bool accounts, string[] set)
     {
         SensorStore = SqliteStore.Open(_data);
-        var decider = new Decider(new Allowlist(HostFacts.Read(), []), new DecideOptions());
+        Sources = new SettingsSources(null, set, sensing is null ? "dry-run" : "nftables", _data);
+        SensorSettings initial = SensorSettings.Load(Sources);
+        var decider = new Decider(new Allowlist(HostFacts.Read(), initial.Allowed), initial.Decide);
         Sensor Make()
         {
             _firewall = sensing?.Firewall() ?? new DryRunFirewall();
-            var sensor = new Sensor(sensing?.Interfaces ?? [], new LiveCaptureOptions(), trap ?? new TrapOptions(), new DetectorOptions(), decider, _firewall, new FirewallOptions(), SensorStore, Log.Enqueue);
+            var sensor = new Sensor(sensing?.Interfaces ?? [], new LiveCaptureOptions(), trap ?? new TrapOptions(), initial.Detection, decider, _firewall, new FirewallOptions(), SensorStore, Log.Enqueue);
             sensor.Start();
             return sensor;
         }
@@ -62,21 +65,24 @@ public sealed class DashboardHost : IAsyncDisposable
             Assert.Null(Passwords.AddUser(Store, "admin", Roles.Admin, AdminPassword, DateTimeOffset.UtcNow));
             Assert.Null(Passwords.AddUser(Store, "viewer", Roles.Viewer, ViewerPassword, DateTimeOffset.UtcNow));
         }
-        Context = new DashboardContext(Sensor, Store, options, Log.Enqueue);
+        Context = new DashboardContext(Sensor, Store, options, Log.Enqueue) { Settings = new RunningSettings(Sources, initial, Sensor, Log.Enqueue) };
         _app = Dashboard.Build(Context);
         _app.StartAsync().GetAwaiter().GetResult();
         Address = new Uri(_app.Urls.First());
     }
 
+    /// <summary>Where the configuration comes from: the defaults, the --set flags given to <see cref="Start"/>, and the dashboard's changes in the data directory.</summary>
+    internal SettingsSources Sources { get; }
+
     /// <summary>Where the sensor captures and what firewall it drives: made inside <see cref="Namespace"/>, when given.</summary>
     public sealed record Sensing(string[] Interfaces, Func<IFirewall> Firewall, string? Namespace);
 
-    public static DashboardHost Start(Action<DashboardOptions>? configure = null, TrapOptions? trap = null, Sensing? sensing = null, bool accounts = true)
+    public static DashboardHost Start(Action<DashboardOptions>? configure = null, TrapOptions? trap = null, Sensing? sensing = null, bool accounts = true, string[]? set = null)
     {
         var options = new DashboardOptions { Urls = "http://127.0.0.1:0" };
         configure?.Invoke(options);
         Assert.Empty(options.Validate());
-        return new DashboardHost(options, trap, sensing, accounts);
+        return new DashboardHost(options, trap, sensing, accounts, set ?? []);
     }
 
     /// <summary>A client of its own (its own cookies), not logged in; <see cref="Client.Csrf"/> holds its CSRF token.</summary>

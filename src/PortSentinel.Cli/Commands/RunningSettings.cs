@@ -1,0 +1,233 @@
+using System.Reflection;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
+using Microsoft.Extensions.Configuration;
+using PortSentinel.Capture;
+using PortSentinel.Decide;
+using PortSentinel.Detect;
+using PortSentinel.Respond;
+using PortSentinel.Web;
+
+namespace PortSentinel.Cli.Commands;
+
+/// <summary>
+/// The configuration of the running sensor: read again on SIGHUP, changed from the dashboard's
+/// Settings page (kept in DATA_DIR/settings.json), applied to the sensor without a restart.
+/// Thresholds, the allowlist and the ban policy change while running; the rest (capture, firewall,
+/// trap, dashboard) is shown, and changes in the file take effect at the next start.
+/// </summary>
+internal sealed class RunningSettings(SettingsSources sources, SensorSettings initial, Sensor sensor, SensorLog log) : ISettingsControl
+{
+    public const string AllowlistSection = "Allowlist";
+
+    private const string Masked = "********";
+
+    private static readonly string[] _secretSuffixes = ["Password", "Secret", "Token", "ApiKey"];
+
+    private static readonly JsonSerializerOptions _json = new() { Converters = { new JsonStringEnumConverter() } };
+
+    private readonly Lock _gate = new();
+    private SensorSettings _current = initial;
+    private JsonObject _overlay = sources.Overlay();
+
+    public SensorSettings Current
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _current;
+            }
+        }
+    }
+
+    /// <summary>
+    /// SIGHUP: reads the configuration again (file, dashboard changes, environment) and applies what
+    /// can change while running. A bad configuration is refused and the running one kept.
+    /// </summary>
+    public void Reload()
+    {
+        lock (_gate)
+        {
+            SensorSettings next;
+            JsonObject overlay;
+            try
+            {
+                overlay = sources.Overlay();
+                next = SensorSettings.Load(sources, overlay);
+            }
+            catch (SettingsException e)
+            {
+                log($"ERROR reload refused, the running configuration stays: {e.Message.ReplaceLineEndings(" ")}");
+                return;
+            }
+            _overlay = overlay;
+            Apply(next, "RELOADED configuration");
+        }
+    }
+
+    public SettingsView View()
+    {
+        lock (_gate)
+        {
+            return Describe();
+        }
+    }
+
+    public SettingsView Change(IReadOnlyDictionary<string, JsonNode?> changes, string actor)
+    {
+        ArgumentNullException.ThrowIfNull(changes);
+        lock (_gate)
+        {
+            var overlay = (JsonObject)_overlay.DeepClone();
+            Dictionary<string, string> pins = Pins();
+            var done = new List<string>();
+            foreach ((string given, JsonNode? value) in changes)
+            {
+                (string path, Type type) = Editable(given);
+                if (pins.FirstOrDefault(p => SettingsOverlay.Covers(path, p.Key) || SettingsOverlay.Covers(p.Key, path)) is { Key: not null } pin)
+                {
+                    throw new SettingsRejectedException($"{path} is set by {pin.Value}, which takes precedence over the dashboard; change it there.", conflict: true);
+                }
+                bool list = type != typeof(string) && typeof(System.Collections.IEnumerable).IsAssignableFrom(type);
+                if (value is not null && (list ? value is not JsonArray array || array.Any(i => i is not JsonValue) : value is not JsonValue))
+                {
+                    throw new SettingsRejectedException(list
+                        ? $"{path} takes a list, e.g. {(path == AllowlistSection ? "[\"203.0.113.7\", \"198.51.100.0/24\"]" : "[22, 23]")}."
+                        : $"{path} takes a single value (a number, text or true/false).");
+                }
+                SettingsOverlay.Set(overlay, path, value);
+                done.Add($"{path}={value?.ToJsonString() ?? "(back to the file's value)"}");
+            }
+            SensorSettings next;
+            try
+            {
+                next = SensorSettings.Load(sources, overlay);
+            }
+            catch (SettingsException e)
+            {
+                throw new SettingsRejectedException(e.Message.ReplaceLineEndings(" "));
+            }
+            if (sources.OverlayFile is { } file)
+            {
+                SettingsOverlay.Write(file, overlay);
+            }
+            _overlay = overlay;
+            Apply(next, $"SETTINGS changed by {actor} ({string.Join(", ", done)})");
+            return Describe();
+        }
+    }
+
+    /// <summary>Puts <paramref name="next"/> in force (under the lock); what only a start can apply is named and kept as it is.</summary>
+    private void Apply(SensorSettings next, string headline)
+    {
+        SensorSettings current = _current;
+        bool detection = !Same(next.Detection, current.Detection);
+        bool trap = !Same(next.Trap, current.Trap);
+        var allowlist = new Allowlist(HostFacts.Read(), next.Allowed);
+        sensor.Reconfigure(detection ? next.Detection : null, allowlist, next.Decide, trap ? next.Trap : null);
+        log($"{headline}: detection {(detection ? "changed" : "unchanged")}, trap {(trap ? "changed" : "unchanged")}, policy and {allowlist.Entries.Count()} allowlist entries applied");
+        string[] later = [.. new[] { (LiveCaptureOptions.Section, Same(next.Capture, current.Capture)), (FirewallOptions.Section, Same(next.Firewall, current.Firewall)), (DashboardOptions.Section, Same(next.Dashboard, current.Dashboard)) }.Where(c => !c.Item2).Select(c => c.Item1)];
+        if (later.Length > 0)
+        {
+            log($"WARNING changes to {string.Join(" and ", later)} take effect at the next start");
+        }
+        _current = next with { Capture = current.Capture, Firewall = current.Firewall, Dashboard = current.Dashboard };
+    }
+
+    private static bool Same<T>(T a, T b) => JsonSerializer.Serialize(a) == JsonSerializer.Serialize(b);
+
+    /// <summary>The configuration path of a key the dashboard may change, spelt as the options spell it, and the key's type.</summary>
+    private static (string Path, Type Type) Editable(string path)
+    {
+        string[] segments = path.Split(':');
+        if (segments.Length == 1 && segments[0].Equals(AllowlistSection, StringComparison.OrdinalIgnoreCase))
+        {
+            return (AllowlistSection, typeof(string[]));
+        }
+        Type? options = segments[0].ToUpperInvariant() switch
+        {
+            "DETECTION" => typeof(DetectorOptions),
+            "DECIDE" => typeof(DecideOptions),
+            _ => null,
+        };
+        if (options is null)
+        {
+            string[] fixedSections = [TrapOptions.Section, LiveCaptureOptions.Section, FirewallOptions.Section, DashboardOptions.Section];
+            throw new SettingsRejectedException(fixedSections.Contains(segments[0], StringComparer.OrdinalIgnoreCase)
+                ? $"{path} cannot change while the sensor runs: set it in the configuration file (--config), it takes effect at the next start."
+                : $"{path} is not a setting the dashboard changes; it changes {DetectorOptions.Section}:…, {DecideOptions.Section}:… and {AllowlistSection} (docs/configuration.md).");
+        }
+        PropertyInfo? property = segments.Length == 2 ? Keys(options).FirstOrDefault(p => p.Name.Equals(segments[1], StringComparison.OrdinalIgnoreCase)) : null;
+        return property is null
+            ? throw new SettingsRejectedException($"{path} is not a setting. Known keys of {segments[0]}: {string.Join(", ", Keys(options).Select(p => p.Name))}.")
+            : ($"{(options == typeof(DetectorOptions) ? DetectorOptions.Section : DecideOptions.Section)}:{property.Name}", property.PropertyType);
+    }
+
+    private static IEnumerable<PropertyInfo> Keys(Type options) =>
+        options.GetProperties(BindingFlags.Public | BindingFlags.Instance).Where(p => p.SetMethod?.IsPublic == true).OrderBy(p => p.MetadataToken);
+
+    /// <summary>Keys the environment and the command line set, which the dashboard must not try to change: path to who sets it.</summary>
+    private Dictionary<string, string> Pins()
+    {
+        var pins = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        foreach (KeyValuePair<string, string?> pair in new ConfigurationBuilder().AddEnvironmentVariables(Settings.EnvironmentPrefix).Build().AsEnumerable().Where(p => p.Value is not null))
+        {
+            pins[pair.Key] = $"the environment ({Settings.EnvironmentPrefix}{pair.Key.Replace(":", "__", StringComparison.Ordinal)})";
+        }
+        foreach (string key in Settings.Overrides(sources.Overrides).Keys)
+        {
+            pins[key] = $"the command line (--set {key}=…)";
+        }
+        if (sources.FirewallName is not null)
+        {
+            pins[$"{FirewallOptions.Section}:{nameof(FirewallOptions.Backend)}"] = "the command line (--firewall)";
+        }
+        return pins;
+    }
+
+    private SettingsView Describe()
+    {
+        Dictionary<string, string> pins = Pins();
+        SettingsSection Section(string name, object options, bool editable) => new(name, editable, [.. Keys(options.GetType()).Select(p => Field($"{name}:{p.Name}", p.PropertyType, p.GetValue(options), pins))]);
+        SensorSettings s = _current;
+        return new SettingsView(
+            [
+                Section(DetectorOptions.Section, s.Detection, editable: true),
+                Section(DecideOptions.Section, s.Decide, editable: true),
+                new SettingsSection(AllowlistSection, true, [Field(AllowlistSection, typeof(string[]), s.Allowed.Select(a => a.ToString()).ToArray(), pins)]),
+                Section(TrapOptions.Section, s.Trap, editable: false),
+                Section(LiveCaptureOptions.Section, s.Capture, editable: false),
+                Section(FirewallOptions.Section, s.Firewall, editable: false),
+                Section(DashboardOptions.Section, s.Dashboard, editable: false),
+            ],
+            sources.Config?.FullName,
+            sources.OverlayFile ?? "(none)");
+    }
+
+    private SettingsField Field(string path, Type type, object? value, Dictionary<string, string> pins)
+    {
+        bool secret = IsSecret(path);
+        JsonNode? json = secret && value is string { Length: > 0 } ? JsonValue.Create(Masked) : JsonSerializer.SerializeToNode(value, _json);
+        (string kind, IReadOnlyList<string>? choices) = type switch
+        {
+            _ when type == typeof(int) || type == typeof(long) => ("integer", null),
+            _ when type == typeof(double) => ("number", null),
+            _ when type == typeof(bool) => ("boolean", null),
+            _ when type == typeof(string) => ("text", null),
+            _ when type.IsEnum => ("choice", Enum.GetNames(type)),
+            _ when path == AllowlistSection => ("networks", null),
+            _ => ("integers", (IReadOnlyList<string>?)null),
+        };
+        string? pinnedBy = pins.FirstOrDefault(p => SettingsOverlay.Covers(path, p.Key)).Value;
+        return new SettingsField(path, kind, json, SettingsOverlay.Find(_overlay, path) is not null, pinnedBy, secret, choices);
+    }
+
+    /// <summary>Keys whose values are never shown: passwords, secrets, tokens and API keys.</summary>
+    public static bool IsSecret(string path)
+    {
+        string key = path[(path.LastIndexOf(':') + 1)..];
+        return _secretSuffixes.Any(s => key.EndsWith(s, StringComparison.OrdinalIgnoreCase));
+    }
+}
