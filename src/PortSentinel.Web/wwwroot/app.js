@@ -58,7 +58,7 @@ export function show(target, text, kind = 'error') {
 }
 
 const PAGES = [
-  ['/', 'Overview'], ['/alerts.html', 'Alerts'], ['/bans.html', 'Bans'], ['/users.html', 'Users', 'admin'],
+  ['/', 'Overview'], ['/alerts.html', 'Alerts'], ['/bans.html', 'Bans'], ['/settings.html', 'Settings'], ['/users.html', 'Users', 'admin'],
 ];
 
 /** Every page but login and setup: requires a session, draws the header. Returns the session. */

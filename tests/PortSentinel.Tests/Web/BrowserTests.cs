@@ -101,6 +101,7 @@ public sealed class BrowserTests : IAsyncLifetime
         if (Environment.GetEnvironmentVariable("PORTSENTINEL_SCREENSHOTS") is { Length: > 0 } directory)
         {
             Directory.CreateDirectory(directory);
+            await page.EvaluateAsync("window.scrollTo(0, 0)"); // the sticky header at the top, not across the middle
             await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(directory, name + ".png"), FullPage = true });
         }
     }
@@ -203,6 +204,41 @@ public sealed class BrowserTests : IAsyncLifetime
         Assert.Equal(0, await page.Locator("button.unblock").CountAsync());
         Assert.False(await page.IsVisibleAsync("#block-panel"));
         Assert.Equal(0, await page.Locator("nav a[href='/users.html']").CountAsync());
+
+        await page.ClickAsync("nav a[href='/settings.html']");
+        await page.WaitForSelectorAsync("#section-Decide [data-path='Decide:BanSeconds'] .value:text-is('3600')");
+        Assert.Equal(0, await page.Locator("#sections input, #sections select, #sections textarea, #sections button").CountAsync());
+    }
+
+    [BrowserFact]
+    public async Task An_admin_changes_the_ban_policy_and_the_allowlist_on_the_settings_page_and_the_sensor_applies_them()
+    {
+        await using DashboardHost host = DashboardHost.Start();
+        IPage page = await LogIn(host, "admin", DashboardHost.AdminPassword, "/settings.html");
+        await page.FillAsync("input[name='Decide:BanSeconds']", "7200");
+        await page.SelectOptionAsync("select[name='Decide:BlockAt']", "High");
+        await page.ClickAsync("#section-Decide button[type=submit]");
+        await page.WaitForSelectorAsync("#section-Decide .message.ok:has-text('Decide:BlockAt, Decide:BanSeconds')");
+        await page.WaitForSelectorAsync("[data-path='Decide:BanSeconds'] .badge.changed");
+        Assert.True(SpinWait.SpinUntil(() => host.Sensor.Decider.Options.BanSeconds == 7200, TimeSpan.FromSeconds(5)), "the sensor did not take the new ban length");
+        Assert.Equal(PortSentinel.Decide.Severity.High, host.Sensor.Decider.Options.BlockAt);
+
+        await page.FillAsync("textarea[name='Allowlist']", "203.0.113.0/24");
+        await page.ClickAsync("#section-Allowlist button[type=submit]");
+        await page.WaitForSelectorAsync("#section-Allowlist .message.ok");
+        Assert.True(SpinWait.SpinUntil(() => host.Sensor.Decider.Allowlist.Contains(PortSentinel.Decode.NetAddress.Parse("203.0.113.9"), out _), TimeSpan.FromSeconds(5)), "the allowlist did not reach the sensor");
+
+        // A bad value is refused with its key, and the page keeps what was typed.
+        await page.FillAsync("input[name='Detection:VerticalPorts']", "-1");
+        await page.ClickAsync("#section-Detection button[type=submit]");
+        await page.WaitForSelectorAsync("#section-Detection .message.error:has-text('Detection:VerticalPorts')");
+        Assert.Equal("-1", await page.InputValueAsync("input[name='Detection:VerticalPorts']"));
+        await Keep(page, "settings");
+
+        await page.ClickAsync("[data-path='Decide:BanSeconds'] button.reset");
+        await page.WaitForSelectorAsync("#section-Decide .message.ok");
+        Assert.Equal("3600", await page.InputValueAsync("input[name='Decide:BanSeconds']"));
+        Assert.True(SpinWait.SpinUntil(() => host.Sensor.Decider.Options.BanSeconds == 3600, TimeSpan.FromSeconds(5)));
     }
 
     [BrowserFact]
