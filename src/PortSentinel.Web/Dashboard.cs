@@ -36,6 +36,7 @@ public static class Dashboard
         // (its console lifetime would also stop on SIGTERM, and cancel a start in progress).
         builder.Services.AddSingleton<IHostLifetime, SensorLifetime>();
         builder.Services.AddSingleton(context);
+        builder.Services.AddSingleton<StatsApi.OverviewFigures>();
         builder.Services.AddSingleton<TrafficSampler>().AddHostedService(services => services.GetRequiredService<TrafficSampler>());
         builder.Services.AddDataProtection().SetApplicationName("PortSentinel").PersistKeysToFileSystem(KeyDirectory(context));
         builder.Services.AddDashboardAuthentication(context.Options);
