@@ -25,6 +25,9 @@ internal sealed class RunningSettings(SettingsSources sources, SensorSettings in
 
     private static readonly string[] _secretSuffixes = ["Password", "Secret", "Token", "ApiKey"];
 
+    /// <summary>The sections whose keys change while running, besides the allowlist.</summary>
+    private static readonly (string Section, Type Options)[] _editable = [(DetectorOptions.Section, typeof(DetectorOptions)), (DecideOptions.Section, typeof(DecideOptions))];
+
     private static readonly JsonSerializerOptions _json = new() { Converters = { new JsonStringEnumConverter() } };
 
     private readonly Lock _gate = new();
@@ -146,23 +149,18 @@ internal sealed class RunningSettings(SettingsSources sources, SensorSettings in
         {
             return (AllowlistSection, typeof(string[]));
         }
-        Type? options = segments[0].ToUpperInvariant() switch
-        {
-            "DETECTION" => typeof(DetectorOptions),
-            "DECIDE" => typeof(DecideOptions),
-            _ => null,
-        };
-        if (options is null)
+        if (!_editable.Any(e => e.Section.Equals(segments[0], StringComparison.OrdinalIgnoreCase)))
         {
             string[] fixedSections = [TrapOptions.Section, LiveCaptureOptions.Section, FirewallOptions.Section, DashboardOptions.Section];
             throw new SettingsRejectedException(fixedSections.Contains(segments[0], StringComparer.OrdinalIgnoreCase)
                 ? $"{path} cannot change while the sensor runs: set it in the configuration file (--config), it takes effect at the next start."
                 : $"{path} is not a setting the dashboard changes; it changes {DetectorOptions.Section}:…, {DecideOptions.Section}:… and {AllowlistSection} (docs/configuration.md).");
         }
+        (string section, Type options) = _editable.First(e => e.Section.Equals(segments[0], StringComparison.OrdinalIgnoreCase));
         PropertyInfo? property = segments.Length == 2 ? Keys(options).FirstOrDefault(p => p.Name.Equals(segments[1], StringComparison.OrdinalIgnoreCase)) : null;
         return property is null
-            ? throw new SettingsRejectedException($"{path} is not a setting. Known keys of {segments[0]}: {string.Join(", ", Keys(options).Select(p => p.Name))}.")
-            : ($"{(options == typeof(DetectorOptions) ? DetectorOptions.Section : DecideOptions.Section)}:{property.Name}", property.PropertyType);
+            ? throw new SettingsRejectedException($"{path} is not a setting. Known keys of {section}: {string.Join(", ", Keys(options).Select(p => p.Name))}.")
+            : ($"{section}:{property.Name}", property.PropertyType);
     }
 
     private static IEnumerable<PropertyInfo> Keys(Type options) =>
