@@ -3,6 +3,7 @@ using PortSentinel.Capture;
 using PortSentinel.Decide;
 using PortSentinel.Decode;
 using PortSentinel.Detect;
+using PortSentinel.Intel;
 using PortSentinel.Record;
 using PortSentinel.Record.Sqlite;
 using PortSentinel.Respond;
@@ -64,6 +65,9 @@ public sealed class Sensor : IDisposable
 
     /// <summary>Detections that found the queue full and were counted instead of queued (logged at stop).</summary>
     public long Overflow => Interlocked.Read(ref _overflow);
+
+    /// <summary>AbuseIPDB lookups, when configured: the caller owns it (and disposes it after the sensor).</summary>
+    public ReputationService? Reputation { get; init; }
 
     /// <summary>Alerts and bans as they happen, for the dashboard's live pages.</summary>
     public SensorFeed Feed { get; } = new();
@@ -226,6 +230,16 @@ public sealed class Sensor : IDisposable
             _log($"CAPTURING on {device} ({live.LinkType}, filter \"{_capture.Filter}\")");
         }
         StartTrap();
+        if (Reputation is { } reputation)
+        {
+            // Onto the respond thread; lost only when the sensor stops or its queue is full.
+            reputation.Looked = known => _ = Run(() =>
+            {
+                OnReputation(known);
+                return true;
+            });
+            reputation.Start();
+        }
         Volatile.Write(ref _monitored, [.. _captures.Select(c => (c.Capture, c.Processor))]);
     }
 
@@ -401,6 +415,9 @@ public sealed class Sensor : IDisposable
         Enqueue(detection, Item.Raised);
     }
 
+    /// <summary>A detection from elsewhere than a capture or the trap (tests feed made-up ones), decided like theirs.</summary>
+    internal void Detected(Detection detection) => Enqueue(detection, Item.Raised);
+
     private void Enqueue(Detection detection, Item kind)
     {
         if (!_detections.TryAdd((detection, kind, null)))
@@ -561,7 +578,10 @@ public sealed class Sensor : IDisposable
         }
     }
 
-    private void Respond(Detection detection, bool rehearsal)
+    /// <param name="detection">What was detected.</param>
+    /// <param name="rehearsal">A made-up detection at start, on throwaway instances.</param>
+    /// <param name="raised">The alert already recorded for it, when it is decided again (its reputation came).</param>
+    private void Respond(Detection detection, bool rehearsal, long? raised = null)
     {
         Decider decider = rehearsal ? new Decider(new Allowlist(new HostFacts([], [], []), []), new DecideOptions()) : _decider;
         IFirewall firewall = rehearsal ? new DryRunFirewall(_time) : _firewall;
@@ -569,7 +589,8 @@ public sealed class Sensor : IDisposable
         string kinds = string.Join(',', ScanKindNames.Names(detection.Kinds));
         NetPrefix network = NetPrefix.Host(detection.Source);
         DateTimeOffset now = _time.GetUtcNow();
-        Decision decision = decider.Decide(detection, _store.PreviousBans(network), now);
+        Reputation? known = rehearsal ? null : Reputation?.Known(detection.Source);
+        Decision decision = decider.Decide(detection, _store.PreviousBans(network), now, known is null ? null : Reputation!.Verdict(known));
         // The firewall first, the log after: writing a line can wait on a slow pipe.
         FirewallEntry entry = Entry(network, decision.BanFor, detection);
         IReadOnlyList<FirewallFailure> failures = decision.Action == DecisionAction.Block ? firewall.Block([entry]) : [];
@@ -582,13 +603,26 @@ public sealed class Sensor : IDisposable
         log($"DETECTED {detection.Source} kinds={kinds} severity={decision.Severity.ToString().ToLowerInvariant()} action={decision.Action.ToString().ToLowerInvariant()} trigger={detection.Trigger} ports={detection.Ports} targets={detection.TargetCount}: {decision.Reason}");
         if (!rehearsal)
         {
-            long alert = _store.RaiseAlert(detection, decision, now);
-            if (!detection.Final)
+            long alert;
+            if (raised is { } id)
             {
-                _openAlerts[detection.Source] = alert;
+                alert = id;
+                _store.Redecide(id, decision);
             }
-            _counters.Detected(detection.Kinds, own);
+            else
+            {
+                alert = _store.RaiseAlert(detection, decision, now);
+                if (!detection.Final)
+                {
+                    _openAlerts[detection.Source] = alert;
+                }
+                _counters.Detected(detection.Kinds, own);
+            }
             Feed.Publish(new AlertEvent(now, AlertRecord.From(alert, detection, decision, now), Ended: false));
+            if (known is null && Reputation is { } reputation)
+            {
+                AwaitReputation(reputation, detection, decision, alert);
+            }
         }
         var ban = new BanRecord(network, kinds, now, now + decision.BanFor, decision.Offence);
         if (failures.Count > 0)
@@ -616,6 +650,36 @@ public sealed class Sensor : IDisposable
         }
         log($"BANNED {network} for {Length(decision.BanFor)} offence={decision.Offence} firewall={firewall.Name} reaction={reaction:0.000}ms sensor={own:0.000}ms");
     }
+
+    /// <summary>
+    /// Asks for the reputation of a public source not known yet; a source only logged is kept
+    /// (the latest detection of each, at most <see cref="AwaitingMost"/>) to be decided again when
+    /// it comes: a known-bad scanner is then blocked.
+    /// </summary>
+    private void AwaitReputation(ReputationService reputation, Detection detection, Decision decision, long alert)
+    {
+        reputation.Request(detection.Source);
+        if (decision.Action == DecisionAction.Log && PublicAddresses.IsPublic(detection.Source)
+            && (_awaiting.Count < AwaitingMost || _awaiting.ContainsKey(detection.Source)))
+        {
+            _awaiting[detection.Source] = (detection, alert);
+        }
+    }
+
+    /// <summary>On the respond thread: a lookup is done; a source waiting for it is decided again.</summary>
+    private void OnReputation(Reputation reputation)
+    {
+        _log($"REPUTATION {reputation.Address} score={reputation.Score} reports={reputation.TotalReports} country={reputation.CountryCode ?? "-"} isp={reputation.Isp ?? "-"}");
+        if (_awaiting.Remove(NetAddress.Parse(reputation.Address), out var waiting))
+        {
+            ApplyReconfiguration();
+            Guarded($"deciding again on {waiting.Detection.Source}", () => Respond(waiting.Detection, rehearsal: false, waiting.Alert));
+        }
+    }
+
+    private const int AwaitingMost = 4096;
+
+    private readonly Dictionary<NetAddress, (Detection Detection, long Alert)> _awaiting = []; // respond thread only
 
     /// <summary>Records a ban now in the firewall, counts it and tells the watchers.</summary>
     private void Recorded(BanRecord ban)

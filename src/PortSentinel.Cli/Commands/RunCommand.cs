@@ -5,6 +5,7 @@ using System.Runtime.InteropServices;
 using Microsoft.AspNetCore.Builder;
 using PortSentinel.Capture;
 using PortSentinel.Decide;
+using PortSentinel.Intel;
 using PortSentinel.Record;
 using PortSentinel.Record.Sqlite;
 using PortSentinel.Respond;
@@ -81,6 +82,7 @@ public static class RunCommand
         IFirewall? firewall = null;
         SqliteStore? store = null;
         Sensor? sensor = null;
+        ReputationService? reputation = null;
         WebApplication? web = null;
         SqliteStore? webStore = null;
         try
@@ -88,7 +90,11 @@ public static class RunCommand
             firewall = Firewalls.Create(settings.Firewall);
             store = SqliteStore.Open(dataDirectory);
             var allowlist = new Allowlist(HostFacts.Read(), settings.Allowed);
-            sensor = new Sensor(devices, settings.Capture, settings.Trap, settings.Detection, new Decider(allowlist, settings.Decide), firewall, settings.Firewall, store, Log);
+            reputation = settings.AbuseIpDb.Enabled ? new ReputationService(settings.AbuseIpDb, store, Log) : null;
+            sensor = new Sensor(devices, settings.Capture, settings.Trap, settings.Detection, new Decider(allowlist, settings.Decide), firewall, settings.Firewall, store, Log)
+            {
+                Reputation = reputation,
+            };
             var running = new RunningSettings(sources, settings, sensor, Log);
             using var stop = new ManualResetEvent(false);
             using var hangUp = new AutoResetEvent(false);
@@ -96,7 +102,7 @@ public static class RunCommand
             using PosixSignalRegistration sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Set(); });
             using PosixSignalRegistration sighup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, c => { c.Cancel = true; hangUp.Set(); });
             sensor.Start();
-            Log($"RUNNING with {firewall.Name}, data in {store.Path}, {allowlist.Entries.Count()} allowlist entries");
+            Log($"RUNNING with {firewall.Name}, data in {store.Path}, {allowlist.Entries.Count()} allowlist entries, reputation {(reputation is null ? $"off (no {AbuseIpDbOptions.Section}:{nameof(AbuseIpDbOptions.ApiKey)})" : $"from {settings.AbuseIpDb.BaseUrl}")}");
             if (dashboard)
             {
                 webStore = SqliteStore.Open(dataDirectory);
@@ -131,6 +137,7 @@ public static class RunCommand
             }
             webStore?.Dispose();
             sensor?.Dispose();
+            reputation?.Dispose();
             store?.Dispose();
             firewall?.Dispose();
         }

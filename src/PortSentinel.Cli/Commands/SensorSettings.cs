@@ -4,13 +4,14 @@ using PortSentinel.Capture;
 using PortSentinel.Decide;
 using PortSentinel.Decode;
 using PortSentinel.Detect;
+using PortSentinel.Intel;
 using PortSentinel.Respond;
 using PortSentinel.Web;
 
 namespace PortSentinel.Cli.Commands;
 
 /// <summary>Everything <c>run</c> reads from configuration, read and validated together.</summary>
-internal sealed record SensorSettings(DetectorOptions Detection, DecideOptions Decide, LiveCaptureOptions Capture, TrapOptions Trap, IReadOnlyList<NetPrefix> Allowed, FirewallOptions Firewall, DashboardOptions Dashboard)
+internal sealed record SensorSettings(DetectorOptions Detection, DecideOptions Decide, LiveCaptureOptions Capture, TrapOptions Trap, IReadOnlyList<NetPrefix> Allowed, FirewallOptions Firewall, DashboardOptions Dashboard, AbuseIpDbOptions AbuseIpDb)
 {
     /// <summary>Reads the configuration from its sources, with <paramref name="overlay"/> in place of the dashboard's changes on disk when given.</summary>
     public static SensorSettings Load(SettingsSources sources, JsonObject? overlay = null)
@@ -23,7 +24,8 @@ internal sealed record SensorSettings(DetectorOptions Detection, DecideOptions D
             Settings.Bind<TrapOptions>(configuration, TrapOptions.Section, o => o.Validate()),
             Settings.Allowlist(configuration),
             Firewalls.Options(configuration, sources.FirewallName),
-            Settings.Bind<DashboardOptions>(configuration, DashboardOptions.Section, o => o.Validate()));
+            Settings.Bind<DashboardOptions>(configuration, DashboardOptions.Section, o => o.Validate()),
+            Settings.Bind<AbuseIpDbOptions>(configuration, AbuseIpDbOptions.Section, o => o.Validate()));
     }
 }
 

@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Routing;
 using PortSentinel.Decide;
 using PortSentinel.Decode;
 using PortSentinel.Detect;
+using PortSentinel.Intel;
 using PortSentinel.Record;
 using PortSentinel.Web.Accounts;
 
@@ -21,9 +22,10 @@ public static class AlertsApi
     /// <summary>At most this many rows in one export; narrow the filter for more.</summary>
     public const int MaxExport = 100_000;
 
-    public sealed record AlertPage(IReadOnlyList<AlertRecord> Items, long Total, int Page, int PageSize);
+    /// <summary>A page of alerts, with the AbuseIPDB reputation of their sources that were looked up (by source).</summary>
+    public sealed record AlertPage(IReadOnlyList<AlertRecord> Items, long Total, int Page, int PageSize, IReadOnlyDictionary<string, Reputation> Reputations);
 
-    public sealed record AlertDetail(AlertRecord Alert, IReadOnlyList<BansApi.BanBody> Bans);
+    public sealed record AlertDetail(AlertRecord Alert, IReadOnlyList<BansApi.BanBody> Bans, Reputation? Reputation);
 
     public static void MapAlerts(this IEndpointRouteBuilder app)
     {
@@ -40,7 +42,9 @@ public static class AlertsApi
             return Guards.BadRequest(error);
         }
         var (items, total) = dashboard.Store.Alerts(query);
-        return Results.Ok(new AlertPage(items, total, query.Offset / query.Limit + 1, query.Limit));
+        Dictionary<string, Reputation> reputations = items.Select(a => a.Source).Distinct()
+            .Select(dashboard.Store.Reputation).OfType<Reputation>().ToDictionary(r => r.Address);
+        return Results.Ok(new AlertPage(items, total, query.Offset / query.Limit + 1, query.Limit, reputations));
     }
 
     private static IResult One(long id, DashboardContext dashboard)
@@ -51,7 +55,7 @@ public static class AlertsApi
         }
         IReadOnlyList<BanRecord> bans = NetPrefix.TryParse(alert.Source, out NetPrefix? source) ? dashboard.Store.BansOf(source.Value) : [];
         DateTimeOffset now = dashboard.Time.GetUtcNow();
-        return Results.Ok(new AlertDetail(alert, [.. bans.Select(b => BansApi.BanBody.From(b, now))]));
+        return Results.Ok(new AlertDetail(alert, [.. bans.Select(b => BansApi.BanBody.From(b, now))], dashboard.Store.Reputation(alert.Source)));
     }
 
     private static IResult Export(HttpRequest request, DashboardContext dashboard)

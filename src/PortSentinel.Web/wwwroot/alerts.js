@@ -34,16 +34,23 @@ async function load() {
   try {
     const result = await api.get(`/api/v1/alerts?${params}`);
     show('#error', '');
-    $('#alerts').replaceChildren(...result.items.map(row));
+    $('#alerts').replaceChildren(...result.items.map(a => row(a, result.reputations[a.source])));
     pager($('#pager'), result.page, result.pageSize, result.total, p => { page = p; load(); });
   } catch (e) {
     show('#error', e.message);
   }
 }
 
-function row(a) {
+/** AbuseIPDB's score of a source, as a badge: red from 50, amber from 1. */
+function score(reputation) {
+  if (!reputation) return null;
+  const level = reputation.score >= 50 ? 'sev-high' : reputation.score > 0 ? 'sev-medium' : 'sev-low';
+  return el('span', { class: `badge ${level}`, title: `AbuseIPDB confidence of abuse, ${reputation.totalReports} reports` }, `AbuseIPDB ${reputation.score}`);
+}
+
+function row(a, reputation) {
   return el('tr', { class: `clickable${a.id === selected ? ' selected' : ''}`, dataset: { id: a.id }, onclick: () => detail(a.id) },
-    el('td', {}, time(a.raised ?? a.last)), el('td', {}, a.source), el('td', {}, a.kinds.join(', ')), el('td', {}, severity(a.severity)),
+    el('td', {}, time(a.raised ?? a.last)), el('td', {}, a.source, ' ', score(reputation)), el('td', {}, a.kinds.join(', ')), el('td', {}, severity(a.severity)),
     el('td', {}, action(a.action)), el('td', { class: 'hide-narrow' }, a.ports), el('td', { class: 'hide-narrow' }, a.targets), el('td', { class: 'hide-narrow' }, a.probes));
 }
 
@@ -53,7 +60,7 @@ async function detail(id) {
   for (const tr of $('#alerts').children) tr.classList.toggle('selected', Number(tr.dataset.id) === id);
   const box = $('#detail');
   try {
-    const { alert: a, bans } = await api.get(`/api/v1/alerts/${id}`);
+    const { alert: a, bans, reputation: r } = await api.get(`/api/v1/alerts/${id}`);
     const o = a.outcomes;
     box.replaceChildren(
       el('h2', {}, `Alert ${a.id}: ${a.source}`),
@@ -64,7 +71,9 @@ async function detail(id) {
           ['Ports probed', `${a.ports}: ${a.portRanges || '—'}`], ['Targets', `${a.targets}: ${a.targetList.join(', ')}${a.targetList.length < a.targets ? ', …' : ''}`],
           ['Protocols', a.protocols], ['First contacts', a.probes], ['Recognised by', `${a.trigger} (confidence ${a.confidence.toFixed(3)})`],
           ['Answers', `${o.open} open · ${o.closed} closed · ${o.unreachable} unreachable · ${o.unanswered} unanswered · ${o.dropped} dropped`],
-          ['Reputation', 'not looked up'],
+          ['Reputation', r
+            ? [score(r), ` ${r.totalReports} reports${r.lastReportedAt ? `, the last ${time(r.lastReportedAt)}` : ''} · ${[r.countryCode, r.isp, r.domain].filter(Boolean).join(' · ')} · looked up ${time(r.checkedAt)}`]
+            : 'not looked up (AbuseIPDB is off, the address is not public, or the lookup is pending)'],
         ].flatMap(([k, v]) => [el('dt', {}, k), el('dd', {}, v)])),
       el('h2', {}, 'Bans of this source'),
       bans.length === 0 ? el('p', { class: 'muted' }, 'None.') : el('table', {}, el('tbody', {}, bans.map(b => el('tr', {},

@@ -54,6 +54,9 @@ async function refresh() {
   const facts = [
     ['Firewall', h.firewall], ['Uptime', duration(h.uptimeSeconds)], ['CPU', `${h.cpuPercent.toFixed(1)} %`], ['Memory', bytes(h.memoryBytes)],
     ['Database', bytes(h.databaseBytes)], ['Firewall errors', h.firewallErrors], ['Live pages', h.livePages],
+    ['Reputation', !h.reputation ? 'off (no AbuseIPDB key)' : h.reputation.state === 'paused'
+      ? `paused until ${time(h.reputation.pausedUntil)}: ${h.reputation.problem}`
+      : `${h.reputation.lookupsToday} of ${h.reputation.dailyQuota} lookups today`],
     ...h.captures.map(c => [c.device, `${c.received} received · ${c.dropped + c.interfaceDropped} dropped · ${c.malformed} malformed`]),
   ];
   $('#health').replaceChildren(...facts.flatMap(([k, v]) => [el('dt', {}, k), el('dd', {}, v)]));

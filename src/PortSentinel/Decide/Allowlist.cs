@@ -34,7 +34,7 @@ public sealed class Allowlist
     {
         foreach (var (network, reason) in _entries)
         {
-            if (Covers(network, address))
+            if (network.Contains(address))
             {
                 why = $"{reason} ({network})";
                 return true;
@@ -49,7 +49,7 @@ public sealed class Allowlist
     {
         foreach (var (entry, reason) in _entries)
         {
-            if (Covers(network, entry.Address) || Covers(entry, network.Address))
+            if (network.Contains(entry.Address) || entry.Contains(network.Address))
             {
                 why = $"{reason} ({entry})";
                 return true;
@@ -58,7 +58,4 @@ public sealed class Allowlist
         why = null;
         return false;
     }
-
-    private static bool Covers(NetPrefix network, NetAddress address) =>
-        address.IsV4 == network.Address.IsV4 && new NetPrefix(address, network.Length).Address == network.Address;
 }

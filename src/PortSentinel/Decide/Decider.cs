@@ -49,10 +49,17 @@ public sealed class Decider
     /// <param name="detection">The detection to decide on.</param>
     /// <param name="previousBans">How many times the source was banned before (from the record).</param>
     /// <param name="now">The decision time.</param>
-    public Decision Decide(Detection detection, int previousBans, DateTimeOffset now)
+    /// <param name="reputation">What AbuseIPDB's score makes of the source, when known: severity up, a longer ban.</param>
+    public Decision Decide(Detection detection, int previousBans, DateTimeOffset now, Intel.ReputationVerdict? reputation = null)
     {
         ArgumentNullException.ThrowIfNull(detection);
         Severity severity = SeverityRules.Of(detection, previousBans);
+        string known = "";
+        if (reputation is not null)
+        {
+            severity = reputation.Apply(severity);
+            known = $", AbuseIPDB score {reputation.Score}";
+        }
         int offence = previousBans + 1;
         if (_allowlist.Contains(detection.Source, out string? why))
         {
@@ -60,7 +67,7 @@ public sealed class Decider
         }
         if (severity < _options.BlockAt)
         {
-            return new Decision(detection, severity, DecisionAction.Log, null, offence, $"severity {severity} is below {DecideOptions.Section}:{nameof(DecideOptions.BlockAt)} ({_options.BlockAt})");
+            return new Decision(detection, severity, DecisionAction.Log, null, offence, $"severity {severity}{known} is below {DecideOptions.Section}:{nameof(DecideOptions.BlockAt)} ({_options.BlockAt})");
         }
         while (_recentBans.Count > 0 && now - _recentBans.Peek() >= _oneMinute)
         {
@@ -72,8 +79,12 @@ public sealed class Decider
         }
         _recentBans.Enqueue(now);
         TimeSpan? banFor = BanLength(offence);
+        if (banFor is { } plain && reputation?.BanFactor > 1)
+        {
+            banFor = TimeSpan.FromSeconds(Math.Min(plain.TotalSeconds * reputation.BanFactor, Math.Max(plain.TotalSeconds, _options.MaxBanSeconds)));
+        }
         string length = banFor is { } d ? $"for {d}" : "until lifted by hand";
-        return new Decision(detection, severity, DecisionAction.Block, banFor, offence, $"severity {severity}, offence {offence}: blocked {length}");
+        return new Decision(detection, severity, DecisionAction.Block, banFor, offence, $"severity {severity}{known}, offence {offence}: blocked {length}");
     }
 
     /// <summary>Why a manual ban of <paramref name="network"/> must be refused, or null when it may go ahead.</summary>

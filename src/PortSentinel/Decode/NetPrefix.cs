@@ -25,6 +25,9 @@ public readonly record struct NetPrefix
 
     public static NetPrefix Host(NetAddress address) => new(address, address.IsV4 ? 32 : 128);
 
+    /// <summary>Whether <paramref name="address"/> lies in this network (of the same family).</summary>
+    public bool Contains(NetAddress address) => address.IsV4 == Address.IsV4 && new NetPrefix(address, Length).Address == Address;
+
     /// <summary>Parses "203.0.113.7", "198.51.100.0/24" or "2001:db8::/64".</summary>
     public static bool TryParse(string text, [NotNullWhen(true)] out NetPrefix? prefix)
     {

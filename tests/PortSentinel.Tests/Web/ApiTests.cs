@@ -104,6 +104,23 @@ public sealed class ApiTests : IAsyncLifetime
         JsonElement ban = Assert.Single(detail.GetProperty("bans").EnumerateArray());
         Assert.Equal("manual: seen scanning", ban.GetProperty("reason").GetString());
         Assert.Contains("there is no alert 999999", await admin.Get("/api/v1/alerts/999999").Error(HttpStatusCode.NotFound));
+        Assert.Equal(JsonValueKind.Null, detail.GetProperty("reputation").ValueKind);
+    }
+
+    [Fact]
+    public async Task Alerts_come_with_the_reputation_looked_up_for_their_source()
+    {
+        List<long> ids = Seed();
+        _host.SensorStore.SaveReputation(new PortSentinel.Intel.Reputation("203.0.113.1", 88, "NL", "Example Hosting", "example.net", 40, _t0, _t0.AddHours(1)));
+        using var viewer = await _host.LogIn("viewer");
+        JsonElement page = await viewer.Get("/api/v1/alerts").Expect(HttpStatusCode.OK);
+        JsonElement reputations = page.GetProperty("reputations");
+        Assert.Equal(["203.0.113.1"], reputations.EnumerateObject().Select(p => p.Name));
+        Assert.Equal(88, reputations.GetProperty("203.0.113.1").GetProperty("score").GetInt32());
+        JsonElement detail = await viewer.Get($"/api/v1/alerts/{ids[1]}").Expect(HttpStatusCode.OK);
+        Assert.Equal(("NL", 40), (detail.GetProperty("reputation").GetProperty("countryCode").GetString(), detail.GetProperty("reputation").GetProperty("totalReports").GetInt32()));
+        JsonElement health = await viewer.Get("/api/v1/health").Expect(HttpStatusCode.OK);
+        Assert.Equal(JsonValueKind.Null, health.GetProperty("reputation").ValueKind); // no AbuseIPDB key in this sensor
     }
 
     [Fact]

@@ -90,5 +90,19 @@ internal static class Migrations
         );
         CREATE INDEX audit_at ON audit (at);
         """,
+
+        // 3: AbuseIPDB reputations, cached.
+        """
+        CREATE TABLE reputation (
+            address        TEXT    PRIMARY KEY,
+            score          INTEGER NOT NULL,   -- abuseConfidenceScore, 0-100
+            country        TEXT,
+            isp            TEXT,
+            domain         TEXT,
+            total_reports  INTEGER NOT NULL,
+            last_reported  INTEGER,
+            checked        INTEGER NOT NULL
+        );
+        """,
     ];
 }

@@ -43,6 +43,14 @@ public sealed partial class SqliteStore
         }
     }
 
+    /// <summary>A raised alert decided again (its source's reputation came): its severity, action and reason now.</summary>
+    public void Redecide(long id, Decision decision)
+    {
+        ArgumentNullException.ThrowIfNull(decision);
+        Change("UPDATE detections SET severity = $sev, action = $a, reason = $reason WHERE id = $id",
+            ("$id", id), ("$sev", decision.Severity.ToString().ToLowerInvariant()), ("$a", decision.Action.ToString().ToLowerInvariant()), ("$reason", decision.Reason));
+    }
+
     /// <summary>
     /// Completes alerts whose scans ended with their whole evidence, in one transaction: the row
     /// raised earlier when <c>Id</c> is known, else a new row (a scan that ended undecided).

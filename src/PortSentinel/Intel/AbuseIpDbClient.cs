@@ -1,0 +1,88 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text.Json;
+using PortSentinel.Decode;
+
+namespace PortSentinel.Intel;
+
+/// <summary>What a check came to: the reputation, or why not, and when to ask again.</summary>
+public sealed record CheckResult(Reputation? Reputation, string? Problem, TimeSpan? RetryAfter, int? Remaining);
+
+/// <summary>
+/// AbuseIPDB's check endpoint (<c>GET check?ipAddress=…&amp;maxAgeInDays=…</c>, header <c>Key</c>,
+/// JSON <c>data.abuseConfidenceScore</c>, …). Never throws for what the network or the server
+/// does: a failure is a <see cref="CheckResult.Problem"/> that names it, without the key.
+/// </summary>
+public sealed class AbuseIpDbClient : IDisposable
+{
+    private readonly HttpClient _http;
+    private readonly AbuseIpDbOptions _options;
+
+    public AbuseIpDbClient(AbuseIpDbOptions options, HttpMessageHandler? handler = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _options = options;
+        _http = new HttpClient(handler ?? new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(10) })
+        {
+            BaseAddress = new Uri(options.BaseUrl.EndsWith('/') ? options.BaseUrl : options.BaseUrl + "/"),
+            Timeout = TimeSpan.FromSeconds(options.TimeoutSeconds),
+        };
+        _http.DefaultRequestHeaders.Add("Key", options.ApiKey);
+        _http.DefaultRequestHeaders.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
+        _http.DefaultRequestHeaders.UserAgent.Add(new ProductInfoHeaderValue("PortSentinel", "1"));
+    }
+
+    public async Task<CheckResult> CheckAsync(NetAddress address, DateTimeOffset now, CancellationToken cancellation)
+    {
+        string query = $"check?ipAddress={Uri.EscapeDataString(address.ToString())}&maxAgeInDays={_options.MaxAgeInDays.ToString(CultureInfo.InvariantCulture)}";
+        try
+        {
+            using HttpResponseMessage response = await _http.GetAsync(query, cancellation).ConfigureAwait(false);
+            int? remaining = Header(response, "X-RateLimit-Remaining") is { } r && int.TryParse(r, NumberStyles.None, CultureInfo.InvariantCulture, out int left) ? left : null;
+            if (response.StatusCode == HttpStatusCode.TooManyRequests)
+            {
+                TimeSpan wait = response.Headers.RetryAfter?.Delta
+                    ?? (response.Headers.RetryAfter?.Date is { } until ? until - now : (TimeSpan?)null)
+                    ?? TimeSpan.FromHours(1);
+                return new CheckResult(null, "AbuseIPDB answered 429: the rate limit or daily quota is used up", wait < TimeSpan.Zero ? TimeSpan.Zero : wait, 0);
+            }
+            if (!response.IsSuccessStatusCode)
+            {
+                string problem = response.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden
+                    ? $"AbuseIPDB refused the key ({(int)response.StatusCode}): check {AbuseIpDbOptions.Section}:{nameof(AbuseIpDbOptions.ApiKey)}"
+                    : $"AbuseIPDB answered {(int)response.StatusCode} {response.ReasonPhrase}";
+                return new CheckResult(null, problem, null, remaining);
+            }
+            using JsonDocument body = await JsonDocument.ParseAsync(await response.Content.ReadAsStreamAsync(cancellation).ConfigureAwait(false), cancellationToken: cancellation).ConfigureAwait(false);
+            return new CheckResult(Parse(address, body.RootElement, now), null, null, remaining);
+        }
+        catch (TaskCanceledException) when (!cancellation.IsCancellationRequested)
+        {
+            return new CheckResult(null, $"AbuseIPDB did not answer within {_options.TimeoutSeconds}s", null, null);
+        }
+        catch (HttpRequestException e)
+        {
+            return new CheckResult(null, $"AbuseIPDB cannot be reached: {e.Message}", null, null);
+        }
+        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
+        {
+            return new CheckResult(null, $"AbuseIPDB's answer is not the check endpoint's JSON: {e.Message}", null, null);
+        }
+    }
+
+    private static Reputation Parse(NetAddress address, JsonElement root, DateTimeOffset now)
+    {
+        JsonElement data = root.GetProperty("data");
+        string? Text(string name) => data.TryGetProperty(name, out JsonElement v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
+        int score = data.GetProperty("abuseConfidenceScore").GetInt32();
+        int reports = data.TryGetProperty("totalReports", out JsonElement t) && t.ValueKind == JsonValueKind.Number ? t.GetInt32() : 0;
+        DateTimeOffset? last = Text("lastReportedAt") is { } when ? DateTimeOffset.Parse(when, CultureInfo.InvariantCulture) : null;
+        return new Reputation(address.ToString(), Math.Clamp(score, 0, 100), Text("countryCode"), Text("isp"), Text("domain"), reports, last, now);
+    }
+
+    private static string? Header(HttpResponseMessage response, string name) =>
+        response.Headers.TryGetValues(name, out IEnumerable<string>? values) ? values.FirstOrDefault() : null;
+
+    public void Dispose() => _http.Dispose();
+}

@@ -1,0 +1,218 @@
+using System.Collections.Concurrent;
+using System.Threading.Channels;
+using PortSentinel.Decide;
+using PortSentinel.Decode;
+using PortSentinel.Record.Sqlite;
+
+namespace PortSentinel.Intel;
+
+/// <summary>How a reputation weighs on a decision: severity steps up, critical from a score, bans longer.</summary>
+public sealed record ReputationVerdict(int Score, int Steps, bool Critical, double BanFactor)
+{
+    public Severity Apply(Severity severity) => Critical ? Severity.Critical : (Severity)Math.Min((int)severity + Steps, (int)Severity.Critical);
+}
+
+/// <summary>Where lookups stand, for health: <c>off</c>, <c>ok</c>, or <c>paused</c> (with why and until when).</summary>
+public sealed record ReputationStatus(string State, string? Problem, DateTimeOffset? PausedUntil, long Lookups, long Failures, int LookupsToday, int DailyQuota);
+
+/// <summary>
+/// Looks scanners up at AbuseIPDB off the packet path: one worker, a bounded queue of addresses, a
+/// cache in the store, the daily quota counted, and a 429, an error or a timeout met with a pause
+/// (detection and blocking go on without reputation meanwhile, and health says so). Only public
+/// addresses are looked up. The sensor asks <see cref="Known"/> as it decides and <see cref="Request"/>
+/// when nothing is known; each lookup done is handed to <see cref="Looked"/>.
+/// </summary>
+public sealed class ReputationService : IDisposable
+{
+    private const int Attempts = 3;
+    private static readonly TimeSpan _firstPause = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan _longestPause = TimeSpan.FromMinutes(5);
+
+    private readonly AbuseIpDbOptions _options;
+    private readonly SqliteStore _store;
+    private readonly SensorLog _log;
+    private readonly TimeProvider _time;
+    private readonly AbuseIpDbClient _client;
+    private readonly Channel<NetAddress> _queue = Channel.CreateBounded<NetAddress>(new BoundedChannelOptions(1024) { FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true });
+    private readonly ConcurrentDictionary<NetAddress, byte> _pending = new();
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Lock _gate = new();
+    private Task? _worker;
+    private string? _problem;
+    private DateTimeOffset? _pausedUntil;
+    private long _lookups;
+    private long _failures;
+    private int _failuresInARow;
+    private int _today;
+    private DateOnly _day;
+
+    public ReputationService(AbuseIpDbOptions options, SqliteStore store, SensorLog log, TimeProvider? time = null, HttpMessageHandler? handler = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _options = options;
+        _store = store;
+        _log = log;
+        _time = time ?? TimeProvider.System;
+        _client = new AbuseIpDbClient(options, handler);
+    }
+
+    /// <summary>Called on the worker when a lookup is done (the sensor moves it onto its respond thread).</summary>
+    public Action<Reputation>? Looked { get; set; }
+
+    public void Start() => _worker ??= Task.Run(() => WorkAsync(_stop.Token));
+
+    /// <summary>The reputation of <paramref name="address"/> if it was looked up within <c>CacheHours</c>.</summary>
+    public Reputation? Known(NetAddress address) =>
+        PublicAddresses.IsPublic(address) && _store.Reputation(address.ToString()) is { } known && _time.GetUtcNow() - known.CheckedAt < TimeSpan.FromHours(_options.CacheHours)
+            ? known : null;
+
+    /// <summary>Queues a lookup of a public address not known or queued yet; never waits. False when it is not queued.</summary>
+    public bool Request(NetAddress address)
+    {
+        if (!PublicAddresses.IsPublic(address) || !_pending.TryAdd(address, 0))
+        {
+            return false;
+        }
+        if (_queue.Writer.TryWrite(address))
+        {
+            return true;
+        }
+        _pending.TryRemove(address, out _);
+        return false;
+    }
+
+    public ReputationVerdict Verdict(Reputation reputation)
+    {
+        ArgumentNullException.ThrowIfNull(reputation);
+        bool raise = reputation.Score >= _options.RaiseAtScore;
+        return new ReputationVerdict(reputation.Score, raise ? 1 : 0, reputation.Score >= _options.CriticalAtScore, raise ? _options.BanFactor : 1);
+    }
+
+    public ReputationStatus Status()
+    {
+        lock (_gate)
+        {
+            bool paused = _pausedUntil > _time.GetUtcNow();
+            return new ReputationStatus(paused ? "paused" : "ok", _problem, paused ? _pausedUntil : null, _lookups, _failures, _today, _options.DailyQuota);
+        }
+    }
+
+    private async Task WorkAsync(CancellationToken stop)
+    {
+        try
+        {
+            await foreach (NetAddress address in _queue.Reader.ReadAllAsync(stop).ConfigureAwait(false))
+            {
+                for (int attempt = 1; attempt <= Attempts && !stop.IsCancellationRequested; attempt++)
+                {
+                    await WaitWhilePausedAsync(stop).ConfigureAwait(false);
+                    if (await LookUpAsync(address, stop).ConfigureAwait(false))
+                    {
+                        break;
+                    }
+                }
+                _pending.TryRemove(address, out _);
+            }
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+        }
+    }
+
+    private async Task WaitWhilePausedAsync(CancellationToken stop)
+    {
+        DateTimeOffset now = _time.GetUtcNow();
+        lock (_gate)
+        {
+            if (DateOnly.FromDateTime(now.UtcDateTime) != _day)
+            {
+                _day = DateOnly.FromDateTime(now.UtcDateTime);
+                _today = 0;
+            }
+            if (_today >= _options.DailyQuota && !(_pausedUntil > now))
+            {
+                Pause(now, NextUtcMidnight(now), $"the daily quota of {_options.DailyQuota} lookups ({AbuseIpDbOptions.Section}:{nameof(AbuseIpDbOptions.DailyQuota)}) is used up");
+            }
+        }
+        if (Status().PausedUntil is { } until && until > now)
+        {
+            await Task.Delay(until - now, _time, stop).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>One lookup; true when it is done with (known, or not worth trying again).</summary>
+    private async Task<bool> LookUpAsync(NetAddress address, CancellationToken stop)
+    {
+        CheckResult result = await _client.CheckAsync(address, _time.GetUtcNow(), stop).ConfigureAwait(false);
+        DateTimeOffset now = _time.GetUtcNow();
+        if (result.Reputation is { } reputation)
+        {
+            bool resumed;
+            lock (_gate)
+            {
+                _lookups++;
+                _today++;
+                resumed = _problem is not null;
+                _problem = null;
+                _failuresInARow = 0;
+                _pausedUntil = null;
+                if (result.Remaining == 0)
+                {
+                    Pause(now, NextUtcMidnight(now), "AbuseIPDB says no lookups are left today");
+                }
+            }
+            if (resumed)
+            {
+                _log("REPUTATION lookups work again");
+            }
+            _store.SaveReputation(reputation);
+            Looked?.Invoke(reputation);
+            return true;
+        }
+        lock (_gate)
+        {
+            _failures++;
+            _failuresInARow++;
+            _today += result.RetryAfter is null ? 1 : 0;
+            TimeSpan pause = result.RetryAfter ?? Backoff();
+            Pause(now, now + pause, result.Problem ?? "the lookup failed");
+        }
+        return false;
+    }
+
+    /// <summary>Pauses lookups (under the lock) and says so once per pause.</summary>
+    private void Pause(DateTimeOffset now, DateTimeOffset until, string why)
+    {
+        bool already = _pausedUntil > now && _problem == why;
+        _problem = why;
+        _pausedUntil = until;
+        if (!already)
+        {
+            _log($"WARNING reputation: {why}; lookups paused until {until:yyyy-MM-dd HH:mm:ss} UTC, alerts go on without reputation");
+        }
+    }
+
+    /// <summary>1 s after the first failure in a row, then 2, 4, … up to 5 minutes.</summary>
+    private TimeSpan Backoff()
+    {
+        TimeSpan next = _firstPause * Math.Pow(2, Math.Min(_failuresInARow - 1, 16));
+        return next > _longestPause ? _longestPause : next;
+    }
+
+    private static DateTimeOffset NextUtcMidnight(DateTimeOffset now) => new DateTimeOffset(now.UtcDateTime.Date, TimeSpan.Zero).AddDays(1);
+
+    public void Dispose()
+    {
+        _stop.Cancel();
+        _queue.Writer.TryComplete();
+        try
+        {
+            _worker?.Wait(TimeSpan.FromSeconds(5));
+        }
+        catch (AggregateException)
+        {
+        }
+        _client.Dispose();
+        _stop.Dispose();
+    }
+}

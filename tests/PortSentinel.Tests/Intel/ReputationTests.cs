@@ -1,0 +1,234 @@
+using System.Collections.Concurrent;
+using Microsoft.Data.Sqlite;
+using PortSentinel.Capture;
+using PortSentinel.Decide;
+using PortSentinel.Decode;
+using PortSentinel.Detect;
+using PortSentinel.Intel;
+using PortSentinel.Record;
+using PortSentinel.Record.Sqlite;
+using PortSentinel.Respond;
+
+namespace PortSentinel.Tests.Intel;
+
+/// <summary>
+/// AbuseIPDB reputation against a local server that answers like the documented API: lookups off
+/// the packet path, cached, only for public addresses, raising severity and ban length, and
+/// 429, 5xx, timeouts and a refused key met with a pause that health reports.
+/// </summary>
+public sealed class ReputationTests : IAsyncLifetime, IDisposable
+{
+    // Public addresses used as data only: no packet goes to them, only their names to the local server.
+    private const string KnownBad = "45.155.205.9";
+    private const string Clean = "45.155.205.10";
+
+    private readonly string _data = Directory.CreateTempSubdirectory("ps-rep-").FullName;
+    private FakeAbuseIpDb _server = null!;
+    private readonly SqliteStore _store;
+    private readonly ConcurrentQueue<string> _log = new();
+
+    public ReputationTests() => _store = SqliteStore.Open(_data);
+
+    public Task InitializeAsync()
+    {
+        _server = new FakeAbuseIpDb();
+        return Task.CompletedTask;
+    }
+
+    public async Task DisposeAsync() => await _server.DisposeAsync();
+
+    public void Dispose()
+    {
+        _store.Dispose();
+        SqliteConnection.ClearAllPools();
+        Directory.Delete(_data, recursive: true);
+    }
+
+    private AbuseIpDbOptions Options(Action<AbuseIpDbOptions>? change = null)
+    {
+        var options = new AbuseIpDbOptions { ApiKey = FakeAbuseIpDb.Key, BaseUrl = _server.BaseUrl };
+        change?.Invoke(options);
+        Assert.Empty(options.Validate());
+        return options;
+    }
+
+    private static Detection SynScan(string source) => new()
+    {
+        Source = NetAddress.Parse(source),
+        Kinds = ScanKinds.TcpSyn | ScanKinds.Vertical,
+        Targets = [NetAddress.Parse("192.0.2.2")],
+        TargetCount = 1,
+        Ports = 20,
+        PortRanges = "tcp 1-20",
+        Protocols = 0,
+        Probes = 20,
+        First = DateTimeOffset.UtcNow.AddSeconds(-2),
+        Last = DateTimeOffset.UtcNow,
+        Trigger = "vertical",
+        Confidence = 1,
+        Outcomes = new DetectionOutcomes(0, 20, 0, 0, 0),
+        Final = true,
+    };
+
+    private static void Eventually(Func<bool> condition, string what) =>
+        Assert.True(SpinWait.SpinUntil(condition, TimeSpan.FromSeconds(10)), what);
+
+    [Theory]
+    [InlineData("45.155.205.9", true)]
+    [InlineData("2a01:4f8::1", true)]
+    [InlineData("10.1.2.3", false)]
+    [InlineData("172.20.0.1", false)]
+    [InlineData("192.168.1.1", false)]
+    [InlineData("100.64.0.1", false)]
+    [InlineData("127.0.0.1", false)]
+    [InlineData("169.254.3.4", false)]
+    [InlineData("192.0.2.1", false)]
+    [InlineData("198.51.100.1", false)]
+    [InlineData("203.0.113.5", false)]
+    [InlineData("224.0.0.251", false)]
+    [InlineData("::1", false)]
+    [InlineData("fe80::1", false)]
+    [InlineData("fd00::1", false)]
+    [InlineData("2001:db8::1", false)]
+    public void Only_public_addresses_are_looked_up(string address, bool expected) =>
+        Assert.Equal(expected, PublicAddresses.IsPublic(NetAddress.Parse(address)));
+
+    [Fact]
+    public async Task A_check_sends_the_key_and_reads_the_documented_fields_and_a_refused_key_is_named_without_it()
+    {
+        _server.Scores[KnownBad] = 87;
+        using var client = new AbuseIpDbClient(Options());
+        CheckResult result = await client.CheckAsync(NetAddress.Parse(KnownBad), DateTimeOffset.UtcNow, CancellationToken.None);
+        Reputation r = Assert.IsType<Reputation>(result.Reputation);
+        Assert.Equal((KnownBad, 87, "NL", "Example Hosting B.V.", "example.net", 261), (r.Address, r.Score, r.CountryCode, r.Isp, r.Domain, r.TotalReports));
+        Assert.Equal(DateTimeOffset.Parse("2026-11-20T08:15:00+00:00", System.Globalization.CultureInfo.InvariantCulture), r.LastReportedAt);
+        Assert.Equal(990, result.Remaining);
+        Assert.Equal((KnownBad, "90", FakeAbuseIpDb.Key), Assert.Single(_server.Checks));
+
+        using var wrong = new AbuseIpDbClient(Options(o => o.ApiKey = "not-the-key-42"));
+        result = await wrong.CheckAsync(NetAddress.Parse(KnownBad), DateTimeOffset.UtcNow, CancellationToken.None);
+        Assert.Null(result.Reputation);
+        Assert.Contains("AbuseIpDb:ApiKey", result.Problem, StringComparison.Ordinal);
+        Assert.DoesNotContain("not-the-key-42", result.Problem, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_slow_server_is_given_up_after_the_timeout()
+    {
+        _server.Next.Enqueue(0);
+        using var client = new AbuseIpDbClient(Options(o => o.TimeoutSeconds = 1));
+        CheckResult result = await client.CheckAsync(NetAddress.Parse(KnownBad), DateTimeOffset.UtcNow, CancellationToken.None);
+        Assert.Null(result.Reputation);
+        Assert.Contains("did not answer within 1s", result.Problem, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_known_bad_scanner_below_the_blocking_severity_is_blocked_when_its_reputation_comes_and_for_longer()
+    {
+        _server.Scores[KnownBad] = 95;
+        _server.Scores[Clean] = 0;
+        var firewall = new DryRunFirewall();
+        using var reputation = new ReputationService(Options(), _store, _log.Enqueue);
+        var decide = new DecideOptions { BlockAt = Severity.High, BanSeconds = 600 };
+        using var sensor = new Sensor([], new LiveCaptureOptions(), new TrapOptions(), new DetectorOptions(), new Decider(new Allowlist(HostFacts.Read(), []), decide), firewall, new FirewallOptions(), _store, _log.Enqueue)
+        {
+            Reputation = reputation,
+        };
+        sensor.Start();
+
+        sensor.Detected(SynScan(KnownBad));
+        sensor.Detected(SynScan(Clean));
+        sensor.Detected(SynScan("192.168.7.7"));
+        Eventually(() => _store.ActiveBans(DateTimeOffset.UtcNow).Any(b => b.Network.ToString() == KnownBad), "the known-bad scanner was not blocked");
+
+        BanRecord ban = Assert.Single(_store.ActiveBans(DateTimeOffset.UtcNow));
+        Assert.Equal(TimeSpan.FromSeconds(600 * 4), ban.Expires - ban.Created);
+        Assert.Contains(_log, l => l.StartsWith($"REPUTATION {KnownBad} score=95 reports=285 country=NL", StringComparison.Ordinal));
+        Assert.Contains(_log, l => l.StartsWith($"DETECTED {KnownBad} ", StringComparison.Ordinal) && l.Contains("action=log", StringComparison.Ordinal));
+        Assert.Contains(_log, l => l.StartsWith($"DETECTED {KnownBad} ", StringComparison.Ordinal) && l.Contains("severity=critical action=block", StringComparison.Ordinal) && l.Contains("AbuseIPDB score 95", StringComparison.Ordinal));
+        Assert.Contains(_log, l => l.StartsWith($"BANNED {KnownBad} for 2400s", StringComparison.Ordinal));
+        AlertRecord alert = Assert.Single(_store.Alerts(new AlertQuery { Source = KnownBad }).Page);
+        Assert.Equal(("critical", "block"), (alert.Severity, alert.Action));
+
+        // The clean source stays logged; the private one is never asked about.
+        Eventually(() => _log.Any(l => l.StartsWith($"REPUTATION {Clean} score=0", StringComparison.Ordinal)), "the clean source was not looked up");
+        Assert.DoesNotContain(_store.ActiveBans(DateTimeOffset.UtcNow), b => b.Network.ToString() == Clean);
+        Assert.DoesNotContain(_server.Checks, c => c.Address == "192.168.7.7");
+
+        // Cached: the next detection of the same source is decided with it at once, without asking again.
+        int asked = _server.Checks.Count;
+        sensor.Detected(SynScan(Clean));
+        Eventually(() => _store.Alerts(new AlertQuery { Source = Clean }).Total == 2, "the second detection was not recorded");
+        Assert.Contains(_log, l => l.StartsWith($"DETECTED {Clean} ", StringComparison.Ordinal) && l.Contains("AbuseIPDB score 0", StringComparison.Ordinal));
+        Assert.Equal(asked, _server.Checks.Count);
+        Assert.Equal(2, reputation.Status().Lookups);
+    }
+
+    [Fact]
+    public void A_429_pauses_lookups_for_its_retry_after_and_health_says_so_then_they_resume()
+    {
+        _server.Scores[KnownBad] = 60;
+        _server.Next.Enqueue(429);
+        using var reputation = new ReputationService(Options(), _store, _log.Enqueue);
+        var looked = new ConcurrentQueue<Reputation>();
+        reputation.Looked = looked.Enqueue;
+        reputation.Start();
+        Assert.True(reputation.Request(NetAddress.Parse(KnownBad)));
+        Eventually(() => reputation.Status().State == "paused", "lookups did not pause");
+        ReputationStatus paused = reputation.Status();
+        Assert.Contains("429", paused.Problem, StringComparison.Ordinal);
+        Assert.Contains(_log, l => l.StartsWith("WARNING reputation: AbuseIPDB answered 429", StringComparison.Ordinal) && l.Contains("without reputation", StringComparison.Ordinal));
+
+        Eventually(() => !looked.IsEmpty, "the lookup did not resume after Retry-After");
+        Assert.Equal(60, Assert.Single(looked).Score);
+        Assert.Equal("ok", reputation.Status().State);
+        Assert.Contains(_log, l => l == "REPUTATION lookups work again");
+        Assert.Equal(60, reputation.Known(NetAddress.Parse(KnownBad))?.Score);
+    }
+
+    [Fact]
+    public void Server_errors_are_retried_with_a_growing_pause_and_counted()
+    {
+        _server.Scores[KnownBad] = 10;
+        _server.Next.Enqueue(500);
+        _server.Next.Enqueue(503);
+        using var reputation = new ReputationService(Options(), _store, _log.Enqueue);
+        var looked = new ConcurrentQueue<Reputation>();
+        reputation.Looked = looked.Enqueue;
+        reputation.Start();
+        reputation.Request(NetAddress.Parse(KnownBad));
+        Eventually(() => !looked.IsEmpty, "the lookup did not succeed after two server errors");
+        Assert.Equal(3, _server.Checks.Count);
+        Assert.Equal((1L, 2L), (reputation.Status().Lookups, reputation.Status().Failures));
+        Assert.Contains(_log, l => l.Contains("AbuseIPDB answered 500", StringComparison.Ordinal));
+        Assert.Contains(_log, l => l.Contains("AbuseIPDB answered 503", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void The_daily_quota_stops_lookups_until_midnight_utc()
+    {
+        using var reputation = new ReputationService(Options(o => o.DailyQuota = 1), _store, _log.Enqueue);
+        var looked = new ConcurrentQueue<Reputation>();
+        reputation.Looked = looked.Enqueue;
+        reputation.Start();
+        reputation.Request(NetAddress.Parse(KnownBad));
+        Eventually(() => looked.Count == 1, "the first lookup did not happen");
+        reputation.Request(NetAddress.Parse(Clean));
+        Eventually(() => reputation.Status().State == "paused", "the quota did not pause lookups");
+        Assert.Contains("daily quota of 1", reputation.Status().Problem, StringComparison.Ordinal);
+        Assert.Equal(DateTimeOffset.UtcNow.UtcDateTime.Date.AddDays(1), reputation.Status().PausedUntil?.UtcDateTime);
+        Assert.Single(_server.Checks);
+    }
+
+    [Fact]
+    public void Options_name_the_key_that_is_wrong()
+    {
+        var options = new AbuseIpDbOptions { ApiKey = "k", BaseUrl = "ftp://example.net/", MaxAgeInDays = 400, RaiseAtScore = 80, CriticalAtScore = 60, BanFactor = 0.5 };
+        IReadOnlyList<string> errors = options.Validate();
+        Assert.Contains(errors, e => e.StartsWith("AbuseIpDb:BaseUrl", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.StartsWith("AbuseIpDb:MaxAgeInDays", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.StartsWith("AbuseIpDb:RaiseAtScore", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.StartsWith("AbuseIpDb:BanFactor", StringComparison.Ordinal));
+        Assert.False(new AbuseIpDbOptions().Enabled);
+    }
+}
