@@ -647,6 +647,7 @@ public sealed class Sensor : IDisposable
         if (!rehearsal)
         {
             Recorded(ban);
+            Reputation?.Report(detection);
         }
         log($"BANNED {network} for {Length(decision.BanFor)} offence={decision.Offence} firewall={firewall.Name} reaction={reaction:0.000}ms sensor={own:0.000}ms");
     }

@@ -71,6 +71,32 @@ public sealed class AbuseIpDbClient : IDisposable
         }
     }
 
+    /// <summary>Reports <paramref name="address"/> as a port scanner (<c>POST report</c>, category 14); the problem, or null when it was taken.</summary>
+    public async Task<(string? Problem, TimeSpan? RetryAfter)> ReportAsync(NetAddress address, string comment, CancellationToken cancellation)
+    {
+        using var form = new FormUrlEncodedContent([new("ip", address.ToString()), new("categories", PortScanCategory), new("comment", comment)]);
+        try
+        {
+            using HttpResponseMessage response = await _http.PostAsync("report", form, cancellation).ConfigureAwait(false);
+            if (response.StatusCode == HttpStatusCode.TooManyRequests)
+            {
+                return ("AbuseIPDB answered 429 to a report (the address was reported in the last 15 minutes, or the quota is used up)", response.Headers.RetryAfter?.Delta);
+            }
+            return (response.IsSuccessStatusCode ? null : $"AbuseIPDB answered {(int)response.StatusCode} {response.ReasonPhrase} to a report", null);
+        }
+        catch (TaskCanceledException) when (!cancellation.IsCancellationRequested)
+        {
+            return ($"AbuseIPDB did not take the report within {_options.TimeoutSeconds}s", null);
+        }
+        catch (HttpRequestException e)
+        {
+            return ($"AbuseIPDB cannot be reached: {e.Message}", null);
+        }
+    }
+
+    /// <summary>AbuseIPDB's category 14, "Port Scan".</summary>
+    public const string PortScanCategory = "14";
+
     private static Reputation Parse(NetAddress address, JsonElement root, DateTimeOffset now)
     {
         JsonElement data = root.GetProperty("data");

@@ -36,6 +36,12 @@ public sealed class AbuseIpDbOptions
     /// <summary>How many times longer a known-bad source is banned (capped by Decide:MaxBanSeconds).</summary>
     public double BanFactor { get; set; } = 4;
 
+    /// <summary>Report the scanners the sensor blocks back to AbuseIPDB (category 14, Port Scan). Off by default.</summary>
+    public bool Report { get; set; }
+
+    /// <summary>At most one report of a source in this many hours (AbuseIPDB itself refuses a second within 15 minutes).</summary>
+    public int ReportEveryHours { get; set; } = 24;
+
     public bool Enabled => ApiKey.Length > 0;
 
     public IReadOnlyList<string> Validate()
@@ -68,6 +74,10 @@ public sealed class AbuseIpDbOptions
         if (!(BanFactor >= 1))
         {
             errors.Add($"{Section}:{nameof(BanFactor)} is {BanFactor}; give at least 1 (1: bans as long as for anyone).");
+        }
+        if (ReportEveryHours < 1)
+        {
+            errors.Add($"{Section}:{nameof(ReportEveryHours)} is {ReportEveryHours}; give at least 1 hour.");
         }
         return errors;
     }

@@ -1,7 +1,9 @@
 using System.Collections.Concurrent;
+using System.Globalization;
 using System.Threading.Channels;
 using PortSentinel.Decide;
 using PortSentinel.Decode;
+using PortSentinel.Detect;
 using PortSentinel.Record.Sqlite;
 
 namespace PortSentinel.Intel;
@@ -13,7 +15,7 @@ public sealed record ReputationVerdict(int Score, int Steps, bool Critical, doub
 }
 
 /// <summary>Where lookups stand, for health: <c>off</c>, <c>ok</c>, or <c>paused</c> (with why and until when).</summary>
-public sealed record ReputationStatus(string State, string? Problem, DateTimeOffset? PausedUntil, long Lookups, long Failures, int LookupsToday, int DailyQuota);
+public sealed record ReputationStatus(string State, string? Problem, DateTimeOffset? PausedUntil, long Lookups, long Failures, int LookupsToday, int DailyQuota, long Reported);
 
 /// <summary>
 /// Looks scanners up at AbuseIPDB off the packet path: one worker, a bounded queue of addresses, a
@@ -35,6 +37,10 @@ public sealed class ReputationService : IDisposable
     private readonly AbuseIpDbClient _client;
     private readonly Channel<NetAddress> _queue = Channel.CreateBounded<NetAddress>(new BoundedChannelOptions(1024) { FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true });
     private readonly ConcurrentDictionary<NetAddress, byte> _pending = new();
+    private readonly Channel<(NetAddress Source, string Comment)> _reports = Channel.CreateBounded<(NetAddress, string)>(new BoundedChannelOptions(256) { FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true });
+    private readonly ConcurrentDictionary<NetAddress, byte> _reporting = new();
+    private Task? _reporter;
+    private long _reported;
     private readonly CancellationTokenSource _stop = new();
     private readonly Lock _gate = new();
     private Task? _worker;
@@ -59,7 +65,69 @@ public sealed class ReputationService : IDisposable
     /// <summary>Called on the worker when a lookup is done (the sensor moves it onto its respond thread).</summary>
     public Action<Reputation>? Looked { get; set; }
 
-    public void Start() => _worker ??= Task.Run(() => WorkAsync(_stop.Token));
+    public void Start()
+    {
+        _worker ??= Task.Run(() => WorkAsync(_stop.Token));
+        _reporter ??= _options.Report ? Task.Run(() => ReportAsync(_stop.Token)) : null;
+    }
+
+    /// <summary>
+    /// Queues a report of a scanner the sensor blocked (when <c>Report</c> is on, for a public
+    /// address not reported within <c>ReportEveryHours</c>); never waits. The comment is made of
+    /// the evidence and names no address of this network.
+    /// </summary>
+    public bool Report(Detection detection)
+    {
+        ArgumentNullException.ThrowIfNull(detection);
+        if (!_options.Report || !PublicAddresses.IsPublic(detection.Source)
+            || _store.LastReported(detection.Source.ToString()) is { } last && _time.GetUtcNow() - last < TimeSpan.FromHours(_options.ReportEveryHours)
+            || !_reporting.TryAdd(detection.Source, 0))
+        {
+            return false;
+        }
+        if (_reports.Writer.TryWrite((detection.Source, Comment(detection))))
+        {
+            return true;
+        }
+        _reporting.TryRemove(detection.Source, out _);
+        return false;
+    }
+
+    /// <summary>What the report says: the kinds, ports, probes and time of the scan; never the targets, which are this network's.</summary>
+    public static string Comment(Detection detection)
+    {
+        ArgumentNullException.ThrowIfNull(detection);
+        string text = string.Create(CultureInfo.InvariantCulture,
+            $"Port scan blocked by PortSentinel: {string.Join(',', ScanKindNames.Names(detection.Kinds))}, {detection.Probes} probes to {detection.Ports} ports ({detection.PortRanges}) on {detection.TargetCount} host(s), {detection.First:yyyy-MM-dd HH:mm:ss} to {detection.Last:HH:mm:ss} UTC");
+        return text.Length <= 1024 ? text : text[..1021] + "...";
+    }
+
+    private async Task ReportAsync(CancellationToken stop)
+    {
+        try
+        {
+            await foreach ((NetAddress source, string comment) in _reports.Reader.ReadAllAsync(stop).ConfigureAwait(false))
+            {
+                (string? problem, TimeSpan? retryAfter) = await _client.ReportAsync(source, comment, stop).ConfigureAwait(false);
+                _reporting.TryRemove(source, out _);
+                if (problem is null)
+                {
+                    _store.Reported(source.ToString(), _time.GetUtcNow());
+                    Interlocked.Increment(ref _reported);
+                    _log($"REPORTED {source} to AbuseIPDB (category {AbuseIpDbClient.PortScanCategory}, Port Scan)");
+                    continue;
+                }
+                _log($"WARNING reputation: {problem}; {source} is not reported" + (retryAfter is { } wait ? $", reports paused for {wait.TotalSeconds:0}s" : ""));
+                if (retryAfter is { } pause && pause > TimeSpan.Zero)
+                {
+                    await Task.Delay(pause, _time, stop).ConfigureAwait(false);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+        }
+    }
 
     /// <summary>The reputation of <paramref name="address"/> if it was looked up within <c>CacheHours</c>.</summary>
     public Reputation? Known(NetAddress address) =>
@@ -93,7 +161,7 @@ public sealed class ReputationService : IDisposable
         lock (_gate)
         {
             bool paused = _pausedUntil > _time.GetUtcNow();
-            return new ReputationStatus(paused ? "paused" : "ok", _problem, paused ? _pausedUntil : null, _lookups, _failures, _today, _options.DailyQuota);
+            return new ReputationStatus(paused ? "paused" : "ok", _problem, paused ? _pausedUntil : null, _lookups, _failures, _today, _options.DailyQuota, Interlocked.Read(ref _reported));
         }
     }
 
@@ -205,9 +273,10 @@ public sealed class ReputationService : IDisposable
     {
         _stop.Cancel();
         _queue.Writer.TryComplete();
+        _reports.Writer.TryComplete();
         try
         {
-            _worker?.Wait(TimeSpan.FromSeconds(5));
+            Task.WaitAll([.. new[] { _worker, _reporter }.OfType<Task>()], TimeSpan.FromSeconds(5));
         }
         catch (AggregateException)
         {

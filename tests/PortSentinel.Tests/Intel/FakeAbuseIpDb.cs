@@ -26,6 +26,9 @@ public sealed class FakeAbuseIpDb : IAsyncDisposable
     /// <summary>Every check asked for: ipAddress, maxAgeInDays, the Key header.</summary>
     public ConcurrentQueue<(string Address, string MaxAge, string Key)> Checks { get; } = new();
 
+    /// <summary>Every report taken: ip, categories, comment.</summary>
+    public ConcurrentQueue<(string Address, string Categories, string Comment)> Reports { get; } = new();
+
     public string BaseUrl { get; }
 
     public FakeAbuseIpDb()
@@ -35,6 +38,7 @@ public sealed class FakeAbuseIpDb : IAsyncDisposable
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         _app = builder.Build();
         _app.MapGet("/api/v2/check", (Delegate)Check);
+        _app.MapPost("/api/v2/report", (Delegate)Report);
         _app.StartAsync().GetAwaiter().GetResult();
         BaseUrl = _app.Urls.First() + "/api/v2/";
     }
@@ -88,6 +92,17 @@ public sealed class FakeAbuseIpDb : IAsyncDisposable
                 lastReportedAt = score > 0 ? "2026-11-20T08:15:00+00:00" : null,
             },
         });
+    }
+
+    private async Task<IResult> Report(HttpContext http)
+    {
+        if (http.Request.Headers["Key"].ToString() != Key)
+        {
+            return Results.Json(new { errors = new[] { new { detail = "Authentication failed.", status = 401 } } }, statusCode: 401);
+        }
+        IFormCollection form = await http.Request.ReadFormAsync();
+        Reports.Enqueue((form["ip"].ToString(), form["categories"].ToString(), form["comment"].ToString()));
+        return Results.Json(new { data = new { ipAddress = form["ip"].ToString(), abuseConfidenceScore = 52 } });
     }
 
     public async ValueTask DisposeAsync()

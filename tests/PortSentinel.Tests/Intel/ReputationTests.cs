@@ -221,6 +221,44 @@ public sealed class ReputationTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
+    public void Blocked_public_scanners_are_reported_once_per_interval_with_the_evidence_and_no_local_address()
+    {
+        _server.Scores[KnownBad] = 95;
+        var firewall = new DryRunFirewall();
+        using var reputation = new ReputationService(Options(o => o.Report = true), _store, _log.Enqueue);
+        using var sensor = new Sensor([], new LiveCaptureOptions(), new TrapOptions(), new DetectorOptions(), new Decider(new Allowlist(HostFacts.Read(), []), new DecideOptions()), firewall, new FirewallOptions(), _store, _log.Enqueue)
+        {
+            Reputation = reputation,
+        };
+        sensor.Start();
+        sensor.Detected(SynScan(KnownBad));
+        sensor.Detected(SynScan("192.168.7.7"));
+        Eventually(() => !_server.Reports.IsEmpty, "the blocked scanner was not reported");
+        var (address, categories, comment) = Assert.Single(_server.Reports);
+        Assert.Equal((KnownBad, "14"), (address, categories));
+        Assert.StartsWith("Port scan blocked by PortSentinel: tcp-syn,vertical, 20 probes to 20 ports (tcp 1-20) on 1 host(s)", comment, StringComparison.Ordinal);
+        Assert.DoesNotContain("192.0.2.2", comment, StringComparison.Ordinal);
+        Eventually(() => _log.Any(l => l == $"REPORTED {KnownBad} to AbuseIPDB (category 14, Port Scan)"), "the report was not logged");
+
+        // Blocked again within ReportEveryHours: not reported again; the private source never is.
+        _store.LiftBans([NetPrefix.Parse(KnownBad)], DateTimeOffset.UtcNow, "test");
+        sensor.Detected(SynScan(KnownBad));
+        Eventually(() => _store.ActiveBans(DateTimeOffset.UtcNow).Any(b => b.Network.ToString() == KnownBad), "the second offence was not blocked");
+        Thread.Sleep(500);
+        Assert.Single(_server.Reports);
+        Assert.Equal(1, reputation.Status().Reported);
+    }
+
+    [Fact]
+    public void Nothing_is_reported_unless_reporting_is_on()
+    {
+        using var reputation = new ReputationService(Options(), _store, _log.Enqueue);
+        reputation.Start();
+        Assert.False(reputation.Report(SynScan(KnownBad)));
+        Assert.Empty(_server.Reports);
+    }
+
+    [Fact]
     public void Options_name_the_key_that_is_wrong()
     {
         var options = new AbuseIpDbOptions { ApiKey = "k", BaseUrl = "ftp://example.net/", MaxAgeInDays = 400, RaiseAtScore = 80, CriticalAtScore = 60, BanFactor = 0.5 };

@@ -104,5 +104,13 @@ internal static class Migrations
             checked        INTEGER NOT NULL
         );
         """,
+
+        // 4: when each scanner was last reported to AbuseIPDB.
+        """
+        CREATE TABLE abuse_reports (
+            address  TEXT    PRIMARY KEY,
+            reported INTEGER NOT NULL
+        );
+        """,
     ];
 }

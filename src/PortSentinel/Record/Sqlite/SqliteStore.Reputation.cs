@@ -3,7 +3,7 @@ using PortSentinel.Intel;
 
 namespace PortSentinel.Record.Sqlite;
 
-/// <summary>The cache of AbuseIPDB reputations, one row per address, replaced at each lookup.</summary>
+/// <summary>The cache of AbuseIPDB reputations, one row per address, replaced at each lookup; and when scanners were reported.</summary>
 public sealed partial class SqliteStore
 {
     private const string ReputationColumns = "address, score, country, isp, domain, total_reports, last_reported, checked";
@@ -20,6 +20,13 @@ public sealed partial class SqliteStore
     /// <summary>The reputation last looked up for <paramref name="address"/>, however old; null when never.</summary>
     public Reputation? Reputation(string address) =>
         Read($"SELECT {ReputationColumns} FROM reputation WHERE address = $address", ReadReputation, ("$address", address)) is [var r] ? r : null;
+
+    /// <summary>When <paramref name="address"/> was last reported to AbuseIPDB; null when never.</summary>
+    public DateTimeOffset? LastReported(string address) =>
+        Read("SELECT reported FROM abuse_reports WHERE address = $address", row => Time(row, 0), ("$address", address)) is [var at] ? at : null;
+
+    public void Reported(string address, DateTimeOffset at) =>
+        Change("INSERT OR REPLACE INTO abuse_reports (address, reported) VALUES ($address, $at)", ("$address", address), ("$at", Ms(at)));
 
     private static Reputation ReadReputation(SqliteDataReader row) => new(
         row.GetString(0), row.GetInt32(1), row.IsDBNull(2) ? null : row.GetString(2), row.IsDBNull(3) ? null : row.GetString(3),
