@@ -156,6 +156,50 @@ public sealed class Sensor : IDisposable
         return (ban, refusal);
     });
 
+    /// <summary>
+    /// Bans a blocklist ahead of any scan, on the respond thread, in one firewall batch: the
+    /// allowlisted and the too wide (as for manual bans) are refused, those banned already left as
+    /// they are.
+    /// </summary>
+    public Task<PreemptResult> Preempt(IReadOnlyList<NetPrefix> networks, TimeSpan length, string reason) => Run(() =>
+    {
+        DateTimeOffset now = _time.GetUtcNow();
+        HashSet<NetPrefix> active = [.. _store.ActiveBans(now).Select(b => b.Network)];
+        var fresh = new List<NetPrefix>();
+        int already = 0, refused = 0;
+        foreach (NetPrefix network in networks.Distinct())
+        {
+            if (active.Contains(network))
+            {
+                already++;
+            }
+            else if (_decider.RefuseManual(network) is not null)
+            {
+                refused++;
+            }
+            else
+            {
+                fresh.Add(network);
+            }
+        }
+        IReadOnlyList<FirewallFailure> failures = fresh.Count == 0 ? [] : _firewall.Block([.. fresh.Select(n => new FirewallEntry(n, length, Mode: "blocklist"))]);
+        HashSet<NetPrefix> failed = [.. failures.Select(f => f.Network)];
+        List<BanRecord> bans = [.. fresh.Where(n => !failed.Contains(n)).Select(n => new BanRecord(n, reason, now, now + length, 1))];
+        _store.AddBans(bans);
+        Interlocked.Add(ref _counters.BansAdded, bans.Count);
+        foreach (BanRecord ban in bans)
+        {
+            Feed.Publish(new BanEvent(now, ban, Lifted: false));
+        }
+        if (failures.Count > 0)
+        {
+            Interlocked.Add(ref _counters.FirewallErrors, failures.Count);
+            _log($"ERROR {_firewall.Name} refused {failures.Count} blocklist bans, e.g. {failures[0].Network}: {failures[0].ReasonLine}");
+        }
+        _log($"BLOCKLIST {reason}: {bans.Count} banned for {Length(length)}, {already} banned already, {refused} refused (allowlisted or too wide)");
+        return new PreemptResult(bans.Count, already, refused, failures.Count);
+    });
+
     /// <summary>Lifts the bans of <paramref name="networks"/> by hand, on the respond thread.</summary>
     public Task<(int Lifted, IReadOnlyList<FirewallFailure> Failures)> Unblock(IReadOnlyList<NetPrefix> networks, string by) => Run(() =>
     {

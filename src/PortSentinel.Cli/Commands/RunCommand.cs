@@ -83,6 +83,7 @@ public static class RunCommand
         SqliteStore? store = null;
         Sensor? sensor = null;
         ReputationService? reputation = null;
+        BlocklistImport? blocklist = null;
         WebApplication? web = null;
         SqliteStore? webStore = null;
         try
@@ -102,6 +103,11 @@ public static class RunCommand
             using PosixSignalRegistration sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Set(); });
             using PosixSignalRegistration sighup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, c => { c.Cancel = true; hangUp.Set(); });
             sensor.Start();
+            if (settings.Blocklist.Enabled)
+            {
+                blocklist = new BlocklistImport(settings.Blocklist, settings.AbuseIpDb, sensor.Preempt, Log);
+                blocklist.Start();
+            }
             Log($"RUNNING with {firewall.Name}, data in {store.Path}, {allowlist.Entries.Count()} allowlist entries, reputation {(reputation is null ? $"off (no {AbuseIpDbOptions.Section}:{nameof(AbuseIpDbOptions.ApiKey)})" : $"from {settings.AbuseIpDb.BaseUrl}")}");
             if (dashboard)
             {
@@ -136,6 +142,7 @@ public static class RunCommand
                 ((IDisposable)web).Dispose();
             }
             webStore?.Dispose();
+            blocklist?.Dispose();
             sensor?.Dispose();
             reputation?.Dispose();
             store?.Dispose();

@@ -132,12 +132,12 @@ internal sealed class RunningSettings(SettingsSources sources, SensorSettings in
         var allowlist = new Allowlist(HostFacts.Read(), next.Allowed);
         sensor.Reconfigure(detection ? next.Detection : null, allowlist, next.Decide, trap ? next.Trap : null);
         log($"{headline}: detection {(detection ? "changed" : "unchanged")}, trap {(trap ? "changed" : "unchanged")}, policy and {allowlist.Entries.Count()} allowlist entries applied");
-        string[] later = [.. new[] { (LiveCaptureOptions.Section, Same(next.Capture, current.Capture)), (FirewallOptions.Section, Same(next.Firewall, current.Firewall)), (DashboardOptions.Section, Same(next.Dashboard, current.Dashboard)), (AbuseIpDbOptions.Section, Same(next.AbuseIpDb, current.AbuseIpDb)) }.Where(c => !c.Item2).Select(c => c.Item1)];
+        string[] later = [.. new[] { (LiveCaptureOptions.Section, Same(next.Capture, current.Capture)), (FirewallOptions.Section, Same(next.Firewall, current.Firewall)), (DashboardOptions.Section, Same(next.Dashboard, current.Dashboard)), (AbuseIpDbOptions.Section, Same(next.AbuseIpDb, current.AbuseIpDb)), (BlocklistOptions.Section, Same(next.Blocklist, current.Blocklist)) }.Where(c => !c.Item2).Select(c => c.Item1)];
         if (later.Length > 0)
         {
             log($"WARNING changes to {string.Join(" and ", later)} take effect at the next start");
         }
-        _current = next with { Capture = current.Capture, Firewall = current.Firewall, Dashboard = current.Dashboard, AbuseIpDb = current.AbuseIpDb };
+        _current = next with { Capture = current.Capture, Firewall = current.Firewall, Dashboard = current.Dashboard, AbuseIpDb = current.AbuseIpDb, Blocklist = current.Blocklist };
     }
 
     private static bool Same<T>(T a, T b) => JsonSerializer.Serialize(a) == JsonSerializer.Serialize(b);
@@ -152,7 +152,7 @@ internal sealed class RunningSettings(SettingsSources sources, SensorSettings in
         }
         if (!_editable.Any(e => e.Section.Equals(segments[0], StringComparison.OrdinalIgnoreCase)))
         {
-            string[] fixedSections = [TrapOptions.Section, LiveCaptureOptions.Section, FirewallOptions.Section, DashboardOptions.Section, AbuseIpDbOptions.Section];
+            string[] fixedSections = [TrapOptions.Section, LiveCaptureOptions.Section, FirewallOptions.Section, DashboardOptions.Section, AbuseIpDbOptions.Section, BlocklistOptions.Section];
             throw new SettingsRejectedException(fixedSections.Contains(segments[0], StringComparer.OrdinalIgnoreCase)
                 ? $"{path} cannot change while the sensor runs: set it in the configuration file (--config), it takes effect at the next start."
                 : $"{path} is not a setting the dashboard changes; it changes {DetectorOptions.Section}:…, {DecideOptions.Section}:… and {AllowlistSection} (docs/configuration.md).");
@@ -201,6 +201,7 @@ internal sealed class RunningSettings(SettingsSources sources, SensorSettings in
                 Section(FirewallOptions.Section, s.Firewall, editable: false),
                 Section(DashboardOptions.Section, s.Dashboard, editable: false),
                 Section(AbuseIpDbOptions.Section, s.AbuseIpDb, editable: false),
+                Section(BlocklistOptions.Section, s.Blocklist, editable: false),
             ],
             sources.Config?.FullName,
             sources.OverlayFile ?? "(none)");

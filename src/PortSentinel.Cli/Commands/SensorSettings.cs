@@ -11,12 +11,18 @@ using PortSentinel.Web;
 namespace PortSentinel.Cli.Commands;
 
 /// <summary>Everything <c>run</c> reads from configuration, read and validated together.</summary>
-internal sealed record SensorSettings(DetectorOptions Detection, DecideOptions Decide, LiveCaptureOptions Capture, TrapOptions Trap, IReadOnlyList<NetPrefix> Allowed, FirewallOptions Firewall, DashboardOptions Dashboard, AbuseIpDbOptions AbuseIpDb)
+internal sealed record SensorSettings(DetectorOptions Detection, DecideOptions Decide, LiveCaptureOptions Capture, TrapOptions Trap, IReadOnlyList<NetPrefix> Allowed, FirewallOptions Firewall, DashboardOptions Dashboard, AbuseIpDbOptions AbuseIpDb, BlocklistOptions Blocklist)
 {
     /// <summary>Reads the configuration from its sources, with <paramref name="overlay"/> in place of the dashboard's changes on disk when given.</summary>
     public static SensorSettings Load(SettingsSources sources, JsonObject? overlay = null)
     {
         IConfiguration configuration = sources.Configuration(overlay);
+        var abuse = Settings.Bind<AbuseIpDbOptions>(configuration, AbuseIpDbOptions.Section, o => o.Validate());
+        var blocklist = Settings.Bind<BlocklistOptions>(configuration, BlocklistOptions.Section, o => o.Validate());
+        if (blocklist.AbuseIpDb && !abuse.Enabled)
+        {
+            throw new SettingsException($"{BlocklistOptions.Section}:{nameof(BlocklistOptions.AbuseIpDb)} is on, but {AbuseIpDbOptions.Section}:{nameof(AbuseIpDbOptions.ApiKey)} is empty: set the key (PORTSENTINEL__AbuseIpDb__ApiKey), or turn the import off.");
+        }
         return new SensorSettings(
             Settings.Detection(configuration),
             Settings.Bind<DecideOptions>(configuration, DecideOptions.Section, o => o.Validate()),
@@ -25,7 +31,8 @@ internal sealed record SensorSettings(DetectorOptions Detection, DecideOptions D
             Settings.Allowlist(configuration),
             Firewalls.Options(configuration, sources.FirewallName),
             Settings.Bind<DashboardOptions>(configuration, DashboardOptions.Section, o => o.Validate()),
-            Settings.Bind<AbuseIpDbOptions>(configuration, AbuseIpDbOptions.Section, o => o.Validate()));
+            abuse,
+            blocklist);
     }
 }
 

@@ -94,6 +94,45 @@ public sealed class AbuseIpDbClient : IDisposable
         }
     }
 
+    /// <summary>
+    /// The blacklist (<c>GET blacklist?confidenceMinimum=…&amp;limit=…</c>): the most reported
+    /// addresses, or the problem. Addresses that do not parse are left out.
+    /// </summary>
+    public async Task<(IReadOnlyList<NetPrefix> Networks, string? Problem)> BlacklistAsync(int confidenceMinimum, int limit, CancellationToken cancellation)
+    {
+        string query = string.Create(CultureInfo.InvariantCulture, $"blacklist?confidenceMinimum={confidenceMinimum}&limit={limit}");
+        try
+        {
+            using HttpResponseMessage response = await _http.GetAsync(query, cancellation).ConfigureAwait(false);
+            if (!response.IsSuccessStatusCode)
+            {
+                return ([], $"AbuseIPDB answered {(int)response.StatusCode} {response.ReasonPhrase} to the blacklist request");
+            }
+            using JsonDocument body = await JsonDocument.ParseAsync(await response.Content.ReadAsStreamAsync(cancellation).ConfigureAwait(false), cancellationToken: cancellation).ConfigureAwait(false);
+            var networks = new List<NetPrefix>();
+            foreach (JsonElement item in body.RootElement.GetProperty("data").EnumerateArray())
+            {
+                if (item.TryGetProperty("ipAddress", out JsonElement ip) && ip.GetString() is { } text && NetPrefix.TryParse(text, out NetPrefix? network))
+                {
+                    networks.Add(network.Value);
+                }
+            }
+            return (networks, null);
+        }
+        catch (TaskCanceledException) when (!cancellation.IsCancellationRequested)
+        {
+            return ([], $"AbuseIPDB did not send the blacklist within {_options.TimeoutSeconds}s");
+        }
+        catch (HttpRequestException e)
+        {
+            return ([], $"AbuseIPDB cannot be reached: {e.Message}");
+        }
+        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException)
+        {
+            return ([], $"AbuseIPDB's blacklist is not the documented JSON: {e.Message}");
+        }
+    }
+
     /// <summary>AbuseIPDB's category 14, "Port Scan".</summary>
     public const string PortScanCategory = "14";
 

@@ -29,6 +29,11 @@ public sealed class FakeAbuseIpDb : IAsyncDisposable
     /// <summary>Every report taken: ip, categories, comment.</summary>
     public ConcurrentQueue<(string Address, string Categories, string Comment)> Reports { get; } = new();
 
+    /// <summary>The addresses the blacklist endpoint gives, and the query strings it was asked with.</summary>
+    public ConcurrentQueue<string> Blacklist { get; } = new();
+
+    public ConcurrentQueue<string> BlacklistQueries { get; } = new();
+
     public string BaseUrl { get; }
 
     public FakeAbuseIpDb()
@@ -39,6 +44,19 @@ public sealed class FakeAbuseIpDb : IAsyncDisposable
         _app = builder.Build();
         _app.MapGet("/api/v2/check", (Delegate)Check);
         _app.MapPost("/api/v2/report", (Delegate)Report);
+        _app.MapGet("/api/v2/blacklist", (HttpContext http) =>
+        {
+            if (http.Request.Headers["Key"].ToString() != Key)
+            {
+                return Results.StatusCode(401);
+            }
+            BlacklistQueries.Enqueue(http.Request.QueryString.Value ?? "");
+            return Results.Json(new
+            {
+                meta = new { generatedAt = "2026-11-21T00:00:00+00:00" },
+                data = Blacklist.Select(a => new { ipAddress = a, countryCode = "NL", abuseConfidenceScore = 100, lastReportedAt = "2026-11-21T00:00:00+00:00" }),
+            });
+        });
         _app.StartAsync().GetAwaiter().GetResult();
         BaseUrl = _app.Urls.First() + "/api/v2/";
     }
