@@ -84,6 +84,7 @@ public static class RunCommand
         Sensor? sensor = null;
         ReputationService? reputation = null;
         BlocklistImport? blocklist = null;
+        EventLog? events = null;
         WebApplication? web = null;
         SqliteStore? webStore = null;
         try
@@ -102,6 +103,8 @@ public static class RunCommand
             using PosixSignalRegistration sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Set(); });
             using PosixSignalRegistration sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Set(); });
             using PosixSignalRegistration sighup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, c => { c.Cancel = true; hangUp.Set(); });
+            // Before the start, so that nothing the sensor does is missing from it.
+            events = settings.EventLog.Enabled ? new EventLog(settings.EventLog, sensor.Feed, Log) : null;
             sensor.Start();
             if (settings.Blocklist.Enabled)
             {
@@ -144,6 +147,7 @@ public static class RunCommand
             webStore?.Dispose();
             blocklist?.Dispose();
             sensor?.Dispose();
+            events?.Dispose();
             reputation?.Dispose();
             store?.Dispose();
             firewall?.Dispose();

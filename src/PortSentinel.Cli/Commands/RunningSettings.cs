@@ -7,6 +7,7 @@ using PortSentinel.Capture;
 using PortSentinel.Decide;
 using PortSentinel.Detect;
 using PortSentinel.Intel;
+using PortSentinel.Record;
 using PortSentinel.Respond;
 using PortSentinel.Web;
 
@@ -28,6 +29,13 @@ internal sealed class RunningSettings(SettingsSources sources, SensorSettings in
 
     /// <summary>The sections whose keys change while running, besides the allowlist.</summary>
     private static readonly (string Section, Type Options)[] _editable = [(DetectorOptions.Section, typeof(DetectorOptions)), (DecideOptions.Section, typeof(DecideOptions))];
+
+    /// <summary>The sections only a start applies: shown, and named when a reload finds them changed.</summary>
+    private static readonly (string Section, Func<SensorSettings, object> Of)[] _startOnly =
+    [
+        (LiveCaptureOptions.Section, s => s.Capture), (FirewallOptions.Section, s => s.Firewall), (DashboardOptions.Section, s => s.Dashboard),
+        (AbuseIpDbOptions.Section, s => s.AbuseIpDb), (BlocklistOptions.Section, s => s.Blocklist), (EventLogOptions.Section, s => s.EventLog),
+    ];
 
     private static readonly JsonSerializerOptions _json = new() { Converters = { new JsonStringEnumConverter() } };
 
@@ -132,12 +140,12 @@ internal sealed class RunningSettings(SettingsSources sources, SensorSettings in
         var allowlist = new Allowlist(HostFacts.Read(), next.Allowed);
         sensor.Reconfigure(detection ? next.Detection : null, allowlist, next.Decide, trap ? next.Trap : null);
         log($"{headline}: detection {(detection ? "changed" : "unchanged")}, trap {(trap ? "changed" : "unchanged")}, policy and {allowlist.Entries.Count()} allowlist entries applied");
-        string[] later = [.. new[] { (LiveCaptureOptions.Section, Same(next.Capture, current.Capture)), (FirewallOptions.Section, Same(next.Firewall, current.Firewall)), (DashboardOptions.Section, Same(next.Dashboard, current.Dashboard)), (AbuseIpDbOptions.Section, Same(next.AbuseIpDb, current.AbuseIpDb)), (BlocklistOptions.Section, Same(next.Blocklist, current.Blocklist)) }.Where(c => !c.Item2).Select(c => c.Item1)];
+        string[] later = [.. _startOnly.Where(s => !Same(s.Of(next), s.Of(current))).Select(s => s.Section)];
         if (later.Length > 0)
         {
             log($"WARNING changes to {string.Join(" and ", later)} take effect at the next start");
         }
-        _current = next with { Capture = current.Capture, Firewall = current.Firewall, Dashboard = current.Dashboard, AbuseIpDb = current.AbuseIpDb, Blocklist = current.Blocklist };
+        _current = current with { Detection = next.Detection, Decide = next.Decide, Allowed = next.Allowed, Trap = next.Trap };
     }
 
     private static bool Same<T>(T a, T b) => JsonSerializer.Serialize(a) == JsonSerializer.Serialize(b);
@@ -152,8 +160,7 @@ internal sealed class RunningSettings(SettingsSources sources, SensorSettings in
         }
         if (!_editable.Any(e => e.Section.Equals(segments[0], StringComparison.OrdinalIgnoreCase)))
         {
-            string[] fixedSections = [TrapOptions.Section, LiveCaptureOptions.Section, FirewallOptions.Section, DashboardOptions.Section, AbuseIpDbOptions.Section, BlocklistOptions.Section];
-            throw new SettingsRejectedException(fixedSections.Contains(segments[0], StringComparer.OrdinalIgnoreCase)
+            throw new SettingsRejectedException(segments[0].Equals(TrapOptions.Section, StringComparison.OrdinalIgnoreCase) || _startOnly.Any(s => s.Section.Equals(segments[0], StringComparison.OrdinalIgnoreCase))
                 ? $"{path} cannot change while the sensor runs: set it in the configuration file (--config), it takes effect at the next start."
                 : $"{path} is not a setting the dashboard changes; it changes {DetectorOptions.Section}:…, {DecideOptions.Section}:… and {AllowlistSection} (docs/configuration.md).");
         }
@@ -197,11 +204,7 @@ internal sealed class RunningSettings(SettingsSources sources, SensorSettings in
                 Section(DecideOptions.Section, s.Decide, editable: true),
                 new SettingsSection(AllowlistSection, true, [Field(AllowlistSection, typeof(string[]), s.Allowed.Select(a => a.ToString()).ToArray(), pins)]),
                 Section(TrapOptions.Section, s.Trap, editable: false),
-                Section(LiveCaptureOptions.Section, s.Capture, editable: false),
-                Section(FirewallOptions.Section, s.Firewall, editable: false),
-                Section(DashboardOptions.Section, s.Dashboard, editable: false),
-                Section(AbuseIpDbOptions.Section, s.AbuseIpDb, editable: false),
-                Section(BlocklistOptions.Section, s.Blocklist, editable: false),
+                .. _startOnly.Select(section => Section(section.Section, section.Of(s), editable: false)),
             ],
             sources.Config?.FullName,
             sources.OverlayFile ?? "(none)");

@@ -5,13 +5,14 @@ using PortSentinel.Decide;
 using PortSentinel.Decode;
 using PortSentinel.Detect;
 using PortSentinel.Intel;
+using PortSentinel.Record;
 using PortSentinel.Respond;
 using PortSentinel.Web;
 
 namespace PortSentinel.Cli.Commands;
 
 /// <summary>Everything <c>run</c> reads from configuration, read and validated together.</summary>
-internal sealed record SensorSettings(DetectorOptions Detection, DecideOptions Decide, LiveCaptureOptions Capture, TrapOptions Trap, IReadOnlyList<NetPrefix> Allowed, FirewallOptions Firewall, DashboardOptions Dashboard, AbuseIpDbOptions AbuseIpDb, BlocklistOptions Blocklist)
+internal sealed record SensorSettings(DetectorOptions Detection, DecideOptions Decide, LiveCaptureOptions Capture, TrapOptions Trap, IReadOnlyList<NetPrefix> Allowed, FirewallOptions Firewall, DashboardOptions Dashboard, AbuseIpDbOptions AbuseIpDb, BlocklistOptions Blocklist, EventLogOptions EventLog)
 {
     /// <summary>Reads the configuration from its sources, with <paramref name="overlay"/> in place of the dashboard's changes on disk when given.</summary>
     public static SensorSettings Load(SettingsSources sources, JsonObject? overlay = null)
@@ -32,7 +33,8 @@ internal sealed record SensorSettings(DetectorOptions Detection, DecideOptions D
             Firewalls.Options(configuration, sources.FirewallName),
             Settings.Bind<DashboardOptions>(configuration, DashboardOptions.Section, o => o.Validate()),
             abuse,
-            blocklist);
+            blocklist,
+            Settings.Bind<EventLogOptions>(configuration, EventLogOptions.Section, o => o.Validate()));
     }
 }
 
