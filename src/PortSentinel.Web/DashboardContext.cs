@@ -18,6 +18,9 @@ public sealed class DashboardContext(Sensor sensor, SqliteStore store, Dashboard
 
     public TimeProvider Time { get; } = time ?? TimeProvider.System;
 
+    /// <summary>The alert notifications, for health; null when no channel is configured.</summary>
+    public Notify.Notifier? Notifier { get; init; }
+
     /// <summary>The configuration the Settings page shows and changes; null: the page says it is unavailable.</summary>
     public ISettingsControl? Settings { get; init; }
 

@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Builder;
 using PortSentinel.Capture;
 using PortSentinel.Decide;
 using PortSentinel.Intel;
+using PortSentinel.Notify;
 using PortSentinel.Record;
 using PortSentinel.Record.Sqlite;
 using PortSentinel.Respond;
@@ -85,6 +86,7 @@ public static class RunCommand
         ReputationService? reputation = null;
         BlocklistImport? blocklist = null;
         EventLog? events = null;
+        Notifier? notifier = null;
         WebApplication? web = null;
         SqliteStore? webStore = null;
         try
@@ -105,6 +107,7 @@ public static class RunCommand
             using PosixSignalRegistration sighup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, c => { c.Cancel = true; hangUp.Set(); });
             // Before the start, so that nothing the sensor does is missing from it.
             events = settings.EventLog.Enabled ? new EventLog(settings.EventLog, sensor.Feed, Log) : null;
+            notifier = settings.Notify.Enabled ? new Notifier(settings.Notify, Notifier.Channels(settings.Notify), sensor.Feed, Log) : null;
             sensor.Start();
             if (settings.Blocklist.Enabled)
             {
@@ -115,7 +118,7 @@ public static class RunCommand
             if (dashboard)
             {
                 webStore = SqliteStore.Open(dataDirectory);
-                var context = new DashboardContext(sensor, webStore, settings.Dashboard, Log) { Settings = running };
+                var context = new DashboardContext(sensor, webStore, settings.Dashboard, Log) { Settings = running, Notifier = notifier };
                 web = Dashboard.Build(context);
                 web.StartAsync().GetAwaiter().GetResult();
                 AnnounceDashboard(web, context, Log);
@@ -148,6 +151,7 @@ public static class RunCommand
             blocklist?.Dispose();
             sensor?.Dispose();
             events?.Dispose();
+            notifier?.Dispose();
             reputation?.Dispose();
             store?.Dispose();
             firewall?.Dispose();

@@ -7,6 +7,7 @@ using PortSentinel.Capture;
 using PortSentinel.Decide;
 using PortSentinel.Detect;
 using PortSentinel.Intel;
+using PortSentinel.Notify;
 using PortSentinel.Record;
 using PortSentinel.Respond;
 using PortSentinel.Web;
@@ -34,7 +35,7 @@ internal sealed class RunningSettings(SettingsSources sources, SensorSettings in
     private static readonly (string Section, Func<SensorSettings, object> Of)[] _startOnly =
     [
         (LiveCaptureOptions.Section, s => s.Capture), (FirewallOptions.Section, s => s.Firewall), (DashboardOptions.Section, s => s.Dashboard),
-        (AbuseIpDbOptions.Section, s => s.AbuseIpDb), (BlocklistOptions.Section, s => s.Blocklist), (EventLogOptions.Section, s => s.EventLog),
+        (AbuseIpDbOptions.Section, s => s.AbuseIpDb), (BlocklistOptions.Section, s => s.Blocklist), (EventLogOptions.Section, s => s.EventLog), (NotifyOptions.Section, s => s.Notify),
     ];
 
     private static readonly JsonSerializerOptions _json = new() { Converters = { new JsonStringEnumConverter() } };
@@ -213,7 +214,7 @@ internal sealed class RunningSettings(SettingsSources sources, SensorSettings in
     private SettingsField Field(string path, Type type, object? value, Dictionary<string, string> pins)
     {
         bool secret = IsSecret(path);
-        JsonNode? json = secret && value is string { Length: > 0 } ? JsonValue.Create(Masked) : JsonSerializer.SerializeToNode(value, _json);
+        JsonNode? json = secret && value is string { Length: > 0 } ? JsonValue.Create(Masked) : Mask(JsonSerializer.SerializeToNode(value, _json));
         (string kind, IReadOnlyList<string>? choices) = type switch
         {
             _ when type == typeof(int) || type == typeof(long) => ("integer", null),
@@ -222,10 +223,46 @@ internal sealed class RunningSettings(SettingsSources sources, SensorSettings in
             _ when type == typeof(string) => ("text", null),
             _ when type.IsEnum => ("choice", Enum.GetNames(type)),
             _ when path == AllowlistSection => ("networks", null),
-            _ => ("integers", (IReadOnlyList<string>?)null),
+            _ when type == typeof(IList<int>) => ("integers", null),
+            _ => ("object", (IReadOnlyList<string>?)null),
         };
         string? pinnedBy = pins.FirstOrDefault(p => SettingsOverlay.Covers(path, p.Key)).Value;
         return new SettingsField(path, kind, json, SettingsOverlay.Find(_overlay, path) is not null, pinnedBy, secret, choices);
+    }
+
+    /// <summary>
+    /// Inside a value made of several keys (Notify:Email, Notify:Webhooks), the secrets masked: keys
+    /// named as secrets, and the path of web addresses (a webhook's path is its token).
+    /// </summary>
+    private static JsonNode? Mask(JsonNode? node)
+    {
+        switch (node)
+        {
+            case JsonObject o:
+                foreach (string key in o.Select(p => p.Key).ToList())
+                {
+                    if (IsSecret(key) && o[key] is JsonValue v && v.ToString().Length > 0)
+                    {
+                        o[key] = Masked;
+                    }
+                    else if (key.Equals("Url", StringComparison.OrdinalIgnoreCase) && Uri.TryCreate(o[key]?.ToString(), UriKind.Absolute, out Uri? url))
+                    {
+                        o[key] = $"{url.Scheme}://{url.Authority}/{Masked}";
+                    }
+                    else
+                    {
+                        Mask(o[key]);
+                    }
+                }
+                break;
+            case JsonArray a:
+                foreach (JsonNode? item in a)
+                {
+                    Mask(item);
+                }
+                break;
+        }
+        return node;
     }
 
     /// <summary>Keys whose values are never shown: passwords, secrets, tokens and API keys.</summary>

@@ -5,6 +5,7 @@ using PortSentinel.Decide;
 using PortSentinel.Decode;
 using PortSentinel.Detect;
 using PortSentinel.Intel;
+using PortSentinel.Notify;
 using PortSentinel.Record;
 using PortSentinel.Respond;
 using PortSentinel.Web;
@@ -12,7 +13,7 @@ using PortSentinel.Web;
 namespace PortSentinel.Cli.Commands;
 
 /// <summary>Everything <c>run</c> reads from configuration, read and validated together.</summary>
-internal sealed record SensorSettings(DetectorOptions Detection, DecideOptions Decide, LiveCaptureOptions Capture, TrapOptions Trap, IReadOnlyList<NetPrefix> Allowed, FirewallOptions Firewall, DashboardOptions Dashboard, AbuseIpDbOptions AbuseIpDb, BlocklistOptions Blocklist, EventLogOptions EventLog)
+internal sealed record SensorSettings(DetectorOptions Detection, DecideOptions Decide, LiveCaptureOptions Capture, TrapOptions Trap, IReadOnlyList<NetPrefix> Allowed, FirewallOptions Firewall, DashboardOptions Dashboard, AbuseIpDbOptions AbuseIpDb, BlocklistOptions Blocklist, EventLogOptions EventLog, NotifyOptions Notify)
 {
     /// <summary>Reads the configuration from its sources, with <paramref name="overlay"/> in place of the dashboard's changes on disk when given.</summary>
     public static SensorSettings Load(SettingsSources sources, JsonObject? overlay = null)
@@ -34,7 +35,8 @@ internal sealed record SensorSettings(DetectorOptions Detection, DecideOptions D
             Settings.Bind<DashboardOptions>(configuration, DashboardOptions.Section, o => o.Validate()),
             abuse,
             blocklist,
-            Settings.Bind<EventLogOptions>(configuration, EventLogOptions.Section, o => o.Validate()));
+            Settings.Bind<EventLogOptions>(configuration, EventLogOptions.Section, o => o.Validate()),
+            Settings.Bind<NotifyOptions>(configuration, NotifyOptions.Section, o => o.Validate()));
     }
 }
 

@@ -15,7 +15,7 @@ public static class StatsApi
     public sealed record Capture(string Device, long Received, long Dropped, long InterfaceDropped, long Malformed);
 
     public sealed record Health(string Status, string Firewall, DateTimeOffset Started, double UptimeSeconds, IReadOnlyList<Capture> Captures,
-        double CpuPercent, long MemoryBytes, long DatabaseBytes, long FirewallErrors, long QueueOverflow, int LivePages, Intel.ReputationStatus? Reputation);
+        double CpuPercent, long MemoryBytes, long DatabaseBytes, long FirewallErrors, long QueueOverflow, int LivePages, Intel.ReputationStatus? Reputation, IReadOnlyList<Notify.ChannelStatus> Notify);
 
     public sealed record MinuteCount(DateTimeOffset Minute, long Alerts);
 
@@ -44,7 +44,7 @@ public static class StatsApi
         return new Health("ok", dashboard.Sensor.FirewallName, stats.Started, (now - stats.Started).TotalSeconds,
             [.. stats.Interfaces.Select(i => new Capture(i.Device, i.Received, i.Dropped, i.InterfaceDropped, i.Malformed))],
             latest?.CpuPercent ?? 0, self.WorkingSet64, dashboard.Store.SizeBytes, stats.FirewallErrors, stats.QueueOverflow, dashboard.Sensor.Feed.Subscribers,
-            dashboard.Sensor.Reputation?.Status());
+            dashboard.Sensor.Reputation?.Status(), dashboard.Notifier?.Status() ?? []);
     }
 
     private static IResult Overview(DashboardContext dashboard, TrafficSampler sampler, OverviewFigures figures)

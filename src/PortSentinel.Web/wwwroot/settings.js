@@ -5,6 +5,7 @@ const admin = session.role === 'admin';
 
 /** The value as the page shows it in an input: lists one item per line (networks) or comma-separated (ports). */
 function text(field) {
+  if (field.type === 'object') return JSON.stringify(field.value);
   if (Array.isArray(field.value)) return field.value.join(field.type === 'networks' ? '\n' : ', ');
   return field.value === null || field.value === undefined ? '' : String(field.value);
 }

@@ -26,8 +26,8 @@ public sealed class SettingsApiTests
 
         using DashboardHost.Client viewer = await host.LogIn("viewer");
         JsonElement view = await viewer.Get("/api/v1/settings").Expect(HttpStatusCode.OK);
-        Assert.Equal(["Detection", "Decide", "Allowlist", "Trap", "Capture", "Firewall", "Dashboard", "AbuseIpDb", "Blocklist", "EventLog"], view.GetProperty("sections").EnumerateArray().Select(s => s.GetProperty("name").GetString()));
-        Assert.Equal([true, true, true, false, false, false, false, false, false, false], view.GetProperty("sections").EnumerateArray().Select(s => s.GetProperty("editable").GetBoolean()));
+        Assert.Equal(["Detection", "Decide", "Allowlist", "Trap", "Capture", "Firewall", "Dashboard", "AbuseIpDb", "Blocklist", "EventLog", "Notify"], view.GetProperty("sections").EnumerateArray().Select(s => s.GetProperty("name").GetString()));
+        Assert.Equal([true, true, true, false, false, false, false, false, false, false, false], view.GetProperty("sections").EnumerateArray().Select(s => s.GetProperty("editable").GetBoolean()));
 
         JsonElement vertical = Field(view, "Detection:VerticalPorts");
         Assert.Equal("integer", vertical.GetProperty("type").GetString());
@@ -40,6 +40,29 @@ public sealed class SettingsApiTests
         Assert.Equal("integers", Field(view, "Detection:TripwireTcpPorts").GetProperty("type").GetString());
         Assert.Contains("--firewall", Field(view, "Firewall:Backend").GetProperty("pinnedBy").GetString(), StringComparison.Ordinal);
         Assert.Equal(host.Sources.OverlayFile, view.GetProperty("overlayFile").GetString());
+    }
+
+    [Fact]
+    public async Task Secrets_never_leave_the_server_however_deep_they_sit()
+    {
+        await using DashboardHost host = DashboardHost.Start(set:
+        [
+            "AbuseIpDb:ApiKey=abc-key-123", "Notify:Email:Host=127.0.0.1", "Notify:Email:From=sensor@example.net", "Notify:Email:To:0=ops@example.net",
+            "Notify:Email:Password=hunter2-secret", "Notify:Webhooks:0:Url=https://hooks.slack.com/services/T0/B0/XYZSECRET",
+        ]);
+        using DashboardHost.Client admin = await host.LogIn("admin");
+        using HttpResponseMessage response = await admin.Get("/api/v1/settings");
+        string text = await response.Content.ReadAsStringAsync();
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.DoesNotContain("abc-key-123", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("hunter2-secret", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("XYZSECRET", text, StringComparison.Ordinal);
+        JsonElement view = JsonDocument.Parse(text).RootElement;
+        Assert.Equal("********", Field(view, "AbuseIpDb:ApiKey").GetProperty("value").GetString());
+        Assert.True(Field(view, "AbuseIpDb:ApiKey").GetProperty("secret").GetBoolean());
+        Assert.Equal("********", Field(view, "Notify:Email").GetProperty("value").GetProperty("Password").GetString());
+        Assert.Equal("https://hooks.slack.com/********", Field(view, "Notify:Webhooks").GetProperty("value")[0].GetProperty("Url").GetString());
+        Assert.Equal("127.0.0.1", Field(view, "Notify:Email").GetProperty("value").GetProperty("Host").GetString());
     }
 
     [Theory]

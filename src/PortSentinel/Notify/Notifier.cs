@@ -1,0 +1,246 @@
+using PortSentinel.Decide;
+using PortSentinel.Record;
+
+namespace PortSentinel.Notify;
+
+/// <summary>How a channel fares, for health.</summary>
+public sealed record ChannelStatus(string Name, long Sent, long Failed, int Waiting, DateTimeOffset? LastSent, string? LastError);
+
+/// <summary>
+/// Delivers alerts to the channels: it reads the sensor's feed on a task of its own (the sensor
+/// never waits for it), keeps for each channel the alerts at or above its severity, and every
+/// <c>DigestSeconds</c> sends them as one digest, retried 1 s, 2 s, 4 s … apart up to
+/// <c>Attempts</c> times. Each channel has its own task: a slow or dead one delays no other.
+/// </summary>
+public sealed class Notifier : IDisposable
+{
+    private readonly NotifyOptions _options;
+    private readonly SensorLog _log;
+    private readonly TimeProvider _time;
+    private readonly SensorFeed.Subscription _subscription;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly List<Worker> _workers;
+    private readonly List<Task> _tasks = [];
+
+    public Notifier(NotifyOptions options, IReadOnlyList<INotifyChannel> channels, SensorFeed feed, SensorLog log, TimeProvider? time = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(feed);
+        _options = options;
+        _log = log;
+        _time = time ?? TimeProvider.System;
+        _workers = [.. channels.Select(c => new Worker(c))];
+        _subscription = feed.Subscribe(65_536);
+        _tasks.Add(Task.Run(ReadAsync));
+        _tasks.AddRange(_workers.Select(w => Task.Run(() => DeliverAsync(w, _stop.Token))));
+    }
+
+    /// <summary>The channels the options describe.</summary>
+    public static IReadOnlyList<INotifyChannel> Channels(NotifyOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var timeout = TimeSpan.FromSeconds(10);
+        var channels = new List<INotifyChannel>(options.Webhooks.Select(w => new WebhookChannel(w, timeout)));
+        if (options.Syslog.Enabled)
+        {
+            channels.Add(new SyslogChannel(options.Syslog));
+        }
+        if (options.Email.Enabled)
+        {
+            channels.Add(new EmailChannel(options.Email, timeout));
+        }
+        return channels;
+    }
+
+    public IReadOnlyList<ChannelStatus> Status() => [.. _workers.Select(w => w.Status())];
+
+    private async Task ReadAsync()
+    {
+        await foreach (SensorEvent e in _subscription.Reader.ReadAllAsync().ConfigureAwait(false))
+        {
+            if (e is AlertEvent { Ended: false, Alert: { Severity: { } s } alert } && Enum.TryParse(s, ignoreCase: true, out Severity severity))
+            {
+                foreach (Worker worker in _workers.Where(w => severity >= w.Channel.MinSeverity))
+                {
+                    worker.Add(alert, e.At);
+                }
+            }
+        }
+    }
+
+    private async Task DeliverAsync(Worker worker, CancellationToken stop)
+    {
+        try
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                await Task.Delay(TimeSpan.FromSeconds(_options.DigestSeconds), _time, stop).ConfigureAwait(false);
+                if (worker.Take() is { } digest)
+                {
+                    await SendAsync(worker, digest, stop).ConfigureAwait(false);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+        }
+    }
+
+    /// <summary>Sends with retries; true when delivered.</summary>
+    private async Task<bool> SendAsync(Worker worker, Digest digest, CancellationToken stop)
+    {
+        for (int attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await worker.Channel.SendAsync(digest, stop).ConfigureAwait(false);
+                worker.Sent(_time.GetUtcNow());
+                return true;
+            }
+            catch (Exception e) when (e is not OperationCanceledException || !stop.IsCancellationRequested)
+            {
+                worker.Failed(e.Message);
+                if (attempt >= _options.Attempts)
+                {
+                    _log($"ERROR notify {worker.Channel.Name}: {e.Message}; gave up after {attempt} attempts, {digest.Count} alerts not delivered");
+                    return false;
+                }
+                TimeSpan wait = TimeSpan.FromSeconds(Math.Min(Math.Pow(2, attempt - 1), 300));
+                _log($"WARNING notify {worker.Channel.Name}: {e.Message}; trying again in {wait.TotalSeconds:0}s");
+                await Task.Delay(wait, _time, stop).ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>Sends one made-up alert to every channel at once, for <c>portsentinel notify test</c>: each channel's problem, or null.</summary>
+    public static async Task<IReadOnlyList<(string Channel, string? Problem)>> TestAsync(IReadOnlyList<INotifyChannel> channels, CancellationToken cancellation)
+    {
+        ArgumentNullException.ThrowIfNull(channels);
+        DateTimeOffset now = DateTimeOffset.UtcNow;
+        var sample = new AlertRecord(0, "203.0.113.7", ["tcp-syn", "vertical"], now.AddSeconds(-2), now, now, null, 1, ["192.0.2.1"], 1000, "tcp 1-1000", 0, 1000,
+            "trw", 0.999, "critical", "block", "a test alert from portsentinel notify test: nothing was scanned", new Detect.DetectionOutcomes(3, 997, 0, 0, 0));
+        var digest = new Digest([sample], 1, new Dictionary<string, int> { ["critical"] = 1 }, now, now);
+        var results = new List<(string, string?)>();
+        foreach (INotifyChannel channel in channels)
+        {
+            try
+            {
+                await channel.SendAsync(digest, cancellation).ConfigureAwait(false);
+                results.Add((channel.Name, null));
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                results.Add((channel.Name, e.Message));
+            }
+        }
+        return results;
+    }
+
+    /// <summary>Stops reading, sends what waits (one attempt each), and closes the channels.</summary>
+    public void Dispose()
+    {
+        _subscription.Dispose();
+        _stop.Cancel();
+        try
+        {
+            Task.WaitAll([.. _tasks], TimeSpan.FromSeconds(5));
+        }
+        catch (AggregateException)
+        {
+        }
+        foreach (Worker worker in _workers)
+        {
+            if (worker.Take() is { } digest)
+            {
+                try
+                {
+                    worker.Channel.SendAsync(digest, CancellationToken.None).Wait(TimeSpan.FromSeconds(5));
+                }
+                catch (AggregateException e)
+                {
+                    _log($"ERROR notify {worker.Channel.Name}: {e.InnerException?.Message}; {digest.Count} alerts not delivered at stop");
+                }
+            }
+            worker.Channel.Dispose();
+        }
+        _stop.Dispose();
+    }
+
+    /// <summary>A channel and the alerts waiting for it.</summary>
+    private sealed class Worker(INotifyChannel channel)
+    {
+        private readonly Lock _gate = new();
+        private readonly List<AlertRecord> _listed = [];
+        private readonly Dictionary<string, int> _bySeverity = [];
+        private int _count;
+        private DateTimeOffset _from;
+        private DateTimeOffset _to;
+        private long _sent;
+        private long _failed;
+        private DateTimeOffset? _lastSent;
+        private string? _lastError;
+
+        public INotifyChannel Channel { get; } = channel;
+
+        public void Add(AlertRecord alert, DateTimeOffset at)
+        {
+            lock (_gate)
+            {
+                if (_count == 0)
+                {
+                    _from = at;
+                }
+                _to = at;
+                _count++;
+                _bySeverity[alert.Severity!] = _bySeverity.GetValueOrDefault(alert.Severity!) + 1;
+                if (_listed.Count < Digest.ListedMost)
+                {
+                    _listed.Add(alert);
+                }
+            }
+        }
+
+        public Digest? Take()
+        {
+            lock (_gate)
+            {
+                if (_count == 0)
+                {
+                    return null;
+                }
+                var digest = new Digest([.. _listed], _count, new Dictionary<string, int>(_bySeverity), _from, _to);
+                _listed.Clear();
+                _bySeverity.Clear();
+                _count = 0;
+                return digest;
+            }
+        }
+
+        public void Sent(DateTimeOffset at)
+        {
+            lock (_gate)
+            {
+                _sent++;
+                _lastSent = at;
+                _lastError = null;
+            }
+        }
+
+        public void Failed(string error)
+        {
+            lock (_gate)
+            {
+                _failed++;
+                _lastError = error;
+            }
+        }
+
+        public ChannelStatus Status()
+        {
+            lock (_gate)
+            {
+                return new ChannelStatus(Channel.Name, _sent, _failed, _count, _lastSent, _lastError);
+            }
+        }
+    }
+}

@@ -1,0 +1,173 @@
+using System.Collections.Concurrent;
+using System.Text.Json.Nodes;
+using PortSentinel.Cli.Commands;
+using PortSentinel.Decide;
+using PortSentinel.Detect;
+using PortSentinel.Notify;
+using PortSentinel.Record;
+
+namespace PortSentinel.Tests.Notify;
+
+/// <summary>
+/// Notifications against real servers on loopback (an HTTP receiver, a syslog listener, an SMTP
+/// server): digests instead of storms, each format, retries, and a dead channel that delays no other.
+/// </summary>
+public sealed class NotifierTests : IAsyncLifetime, IDisposable
+{
+    private WebhookReceiver _web = null!;
+    private readonly SyslogListener _syslog = new();
+    private readonly SmtpSink _smtp = new();
+    private readonly ConcurrentQueue<string> _log = new();
+
+    public Task InitializeAsync()
+    {
+        _web = new WebhookReceiver();
+        return Task.CompletedTask;
+    }
+
+    public async Task DisposeAsync() => await _web.DisposeAsync();
+
+    public void Dispose()
+    {
+        _syslog.Dispose();
+        _smtp.Dispose();
+    }
+
+    private static AlertRecord Alert(int i, string severity) => new(i, $"198.51.100.{i % 250}", ["tcp-syn", "vertical"], DateTimeOffset.UtcNow.AddSeconds(-1), DateTimeOffset.UtcNow,
+        DateTimeOffset.UtcNow, null, 1, ["192.0.2.2"], 100, "tcp 1-100", 0, 100, "trw", 0.99, severity, "block", $"scan {i}", new DetectionOutcomes(0, 100, 0, 0, 0));
+
+    private static void Eventually(Func<bool> condition, string what, int seconds = 10) =>
+        Assert.True(SpinWait.SpinUntil(condition, TimeSpan.FromSeconds(seconds)), what);
+
+    private EmailOptions Mail() => new() { Host = "127.0.0.1", Port = _smtp.Port, StartTls = false, From = "sensor@example.net", To = ["ops@example.net", "sec@example.net"], MinSeverity = Severity.High };
+
+    [Fact]
+    public void A_storm_of_alerts_becomes_one_digest_per_channel_with_the_counts_and_low_ones_stay_out()
+    {
+        var feed = new SensorFeed();
+        var options = new NotifyOptions
+        {
+            DigestSeconds = 1,
+            Webhooks = [new WebhookOptions { Url = _web.Address + "/hook", Format = "generic", MinSeverity = Severity.High }],
+            Email = Mail(),
+        };
+        Assert.Empty(options.Validate());
+        using (var notifier = new Notifier(options, Notifier.Channels(options), feed, _log.Enqueue))
+        {
+            for (int i = 0; i < 50; i++)
+            {
+                feed.Publish(new AlertEvent(DateTimeOffset.UtcNow, Alert(i, i % 10 == 0 ? "critical" : "high"), Ended: false));
+                feed.Publish(new AlertEvent(DateTimeOffset.UtcNow, Alert(i, "low"), Ended: false));
+            }
+            Eventually(() => !_web.Posts.IsEmpty && !_smtp.Mails.IsEmpty, "no digest arrived");
+            Thread.Sleep(1500); // a second interval: nothing more to send
+            Assert.All(notifier.Status(), s => Assert.Equal((1L, 0L), (s.Sent, s.Failed)));
+        }
+
+        JsonNode body = Assert.Single(_web.Posts).Body;
+        Assert.Equal(50, body["count"]!.GetValue<int>());
+        Assert.Equal((5, 45), (body["bySeverity"]!["critical"]!.GetValue<int>(), body["bySeverity"]!["high"]!.GetValue<int>()));
+        Assert.Equal(Digest.ListedMost, body["alerts"]!.AsArray().Count);
+        Assert.Equal("198.51.100.0", body["alerts"]![0]!["source"]!.GetValue<string>());
+
+        var (from, to, raw) = Assert.Single(_smtp.Mails);
+        string data = SmtpSink.Readable(raw);
+        Assert.Equal("<sensor@example.net>", from);
+        Assert.Equal(["<ops@example.net>", "<sec@example.net>"], to);
+        Assert.Contains("Subject: PortSentinel: 50 alerts (5 critical, 45 high)", data, StringComparison.Ordinal);
+        Assert.Contains("UTC critical 198.51.100.0 tcp-syn,vertical ports=100 (tcp 1-100) targets=1 probes=100 block: scan 0", data, StringComparison.Ordinal);
+        Assert.Contains("and 30 more", data, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Slack_discord_and_teams_get_their_own_message_formats()
+    {
+        var digest = new Digest([Alert(7, "critical")], 1, new Dictionary<string, int> { ["critical"] = 1 }, DateTimeOffset.UtcNow, DateTimeOffset.UtcNow);
+        foreach (string format in new[] { "slack", "discord", "teams" })
+        {
+            using var channel = new WebhookChannel(new WebhookOptions { Url = $"{_web.Address}/{format}/T000/B000/secret", Format = format }, TimeSpan.FromSeconds(5));
+            Assert.DoesNotContain("secret", channel.Name, StringComparison.Ordinal);
+            await channel.SendAsync(digest, CancellationToken.None);
+        }
+        Dictionary<string, JsonNode> bodies = _web.Posts.ToDictionary(p => p.Path.Split('/')[1], p => p.Body);
+        Assert.StartsWith("PortSentinel: critical tcp-syn,vertical scan from 198.51.100.7 (block)", bodies["slack"]["text"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Contains("198.51.100.7", bodies["discord"]["content"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Equal("MessageCard", bodies["teams"]["@type"]!.GetValue<string>());
+        Assert.Equal("https://schema.org/extensions", bodies["teams"]["@context"]!.GetValue<string>());
+        Assert.Contains("198.51.100.7", bodies["teams"]["title"]!.GetValue<string>(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Syslog_gets_rfc_5424_messages_over_udp_and_tcp_with_a_summary_of_what_was_not_listed()
+    {
+        var listed = Enumerable.Range(0, Digest.ListedMost).Select(i => Alert(i, i == 0 ? "critical" : "medium")).ToList();
+        var digest = new Digest(listed, 25, new Dictionary<string, int> { ["critical"] = 1, ["medium"] = 24 }, DateTimeOffset.UtcNow, DateTimeOffset.UtcNow);
+        using (var udp = new SyslogChannel(new SyslogOptions { Address = _syslog.Udp }))
+        {
+            await udp.SendAsync(digest, CancellationToken.None);
+        }
+        using (var tcp = new SyslogChannel(new SyslogOptions { Address = _syslog.Tcp, AppName = "ps-test" }))
+        {
+            await tcp.SendAsync(digest, CancellationToken.None);
+        }
+        Eventually(() => _syslog.Messages.Count == 2 * (Digest.ListedMost + 1), "not every syslog message arrived");
+        string[] messages = [.. _syslog.Messages];
+        Assert.Contains(messages, m => m.StartsWith("<34>1 ", StringComparison.Ordinal) && m.Contains(" portsentinel ", StringComparison.Ordinal) && m.Contains(" ALERT - ", StringComparison.Ordinal) && m.Contains("critical 198.51.100.0 tcp-syn,vertical", StringComparison.Ordinal));
+        Assert.Contains(messages, m => m.StartsWith("<36>1 ", StringComparison.Ordinal) && m.Contains(" ps-test ", StringComparison.Ordinal));
+        Assert.Equal(2, messages.Count(m => m.Contains(" DIGEST - 25 alerts (1 critical, 24 medium)", StringComparison.Ordinal) && m.Contains("5 not listed", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public void A_failing_channel_is_retried_with_backoff_and_a_dead_one_delays_no_other()
+    {
+        _web.Failures.Enqueue(500);
+        _web.Failures.Enqueue(503);
+        var feed = new SensorFeed();
+        var options = new NotifyOptions
+        {
+            DigestSeconds = 1,
+            Attempts = 5,
+            Webhooks =
+            [
+                new WebhookOptions { Url = _web.Address + "/flaky", MinSeverity = Severity.Low },
+                new WebhookOptions { Url = "http://127.0.0.1:9/dead", MinSeverity = Severity.Low }, // discard port: nothing listens
+            ],
+            Syslog = new SyslogOptions { Address = _syslog.Udp, MinSeverity = Severity.Low },
+        };
+        using var notifier = new Notifier(options, Notifier.Channels(options), feed, _log.Enqueue);
+        feed.Publish(new AlertEvent(DateTimeOffset.UtcNow, Alert(1, "high"), Ended: false));
+
+        Eventually(() => !_syslog.Messages.IsEmpty, "syslog waited for the dead webhook", seconds: 4);
+        Eventually(() => notifier.Status()[0].Sent == 1, "the flaky webhook was not retried until it took the digest");
+        Assert.Single(_web.Posts);
+        ChannelStatus flaky = notifier.Status()[0];
+        Assert.Equal((1L, 2L), (flaky.Sent, flaky.Failed));
+        Assert.Contains(_log, l => l.StartsWith("WARNING notify webhook generic 127.0.0.1: ", StringComparison.Ordinal) && l.Contains("500", StringComparison.Ordinal) && l.Contains("trying again in 1s", StringComparison.Ordinal));
+        Assert.Contains(_log, l => l.Contains("503", StringComparison.Ordinal) && l.Contains("trying again in 2s", StringComparison.Ordinal));
+        Eventually(() => notifier.Status()[1].Failed >= 2, "the dead webhook's failures were not counted");
+        Assert.Equal(0, notifier.Status()[1].Sent);
+        Assert.NotNull(notifier.Status()[1].LastError);
+    }
+
+    [Fact]
+    public void Notify_test_sends_a_sample_to_every_channel_and_says_which_failed()
+    {
+        var output = new StringWriter();
+        int exit = NotifyCommand.Test(null,
+        [
+            $"Notify:Webhooks:0:Url={_web.Address}/test", "Notify:Webhooks:0:Format=slack",
+            "Notify:Webhooks:1:Url=http://127.0.0.1:9/dead",
+            $"Notify:Syslog:Address={_syslog.Tcp}",
+            "Notify:Email:Host=127.0.0.1", $"Notify:Email:Port={_smtp.Port}", "Notify:Email:StartTls=false", "Notify:Email:From=sensor@example.net", "Notify:Email:To:0=ops@example.net",
+        ], "/nonexistent", output);
+        string text = output.ToString();
+        Assert.Equal(1, exit);
+        Assert.Contains("ok    webhook slack 127.0.0.1", text, StringComparison.Ordinal);
+        Assert.Contains("FAIL  webhook generic 127.0.0.1", text, StringComparison.Ordinal);
+        Assert.Contains($"ok    syslog {_syslog.Tcp}", text, StringComparison.Ordinal);
+        Assert.Contains("ok    email 127.0.0.1", text, StringComparison.Ordinal);
+        Assert.Contains("test alert", _web.Posts.Single().Body["text"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Contains("Subject: PortSentinel: critical tcp-syn,vertical scan from 203.0.113.7", SmtpSink.Readable(Assert.Single(_smtp.Mails).Data), StringComparison.Ordinal);
+        Eventually(() => !_syslog.Messages.IsEmpty, "no syslog message");
+    }
+}
