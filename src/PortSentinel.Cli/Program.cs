@@ -15,6 +15,7 @@ public static class Program
         root.Subcommands.Add(UsersCommand.Create());
         root.Subcommands.Add(DoctorCommand.Create());
         root.Subcommands.Add(NotifyCommand.Create());
+        root.Subcommands.Add(ReportCommand.Create());
         root.Subcommands.Add(AnalyzeCommand.Create());
         root.Subcommands.Add(BenchCommand.Create());
         return root;

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Microsoft.Playwright;
+using PortSentinel.Detect;
 using PortSentinel.Respond.Nftables;
 using PortSentinel.Tests.Capture;
 
@@ -255,6 +256,67 @@ public sealed class BrowserTests : IAsyncLifetime
         await Keep(page, "users-dark");
         using var script = host.WithToken(token);
         await script.Get("/metrics").Expect(System.Net.HttpStatusCode.OK);
+    }
+
+    [BrowserFact]
+    public async Task The_mailed_report_renders_with_its_charts_and_nothing_to_fetch()
+    {
+        string directory = Directory.CreateTempSubdirectory("ps-report-view-").FullName;
+        try
+        {
+            DateTimeOffset now = DateTimeOffset.UtcNow;
+            string file = Path.Combine(directory, "report.html");
+            using (var store = PortSentinel.Record.Sqlite.SqliteStore.Open(directory))
+            {
+                var random = new Random(3);
+                for (int i = 0; i < 120; i++)
+                {
+                    DateTimeOffset at = now.AddMinutes(-random.Next(0, 24 * 60));
+                    var kinds = (i % 3) switch { 0 => ScanKinds.TcpSyn | ScanKinds.Vertical, 1 => ScanKinds.Udp, _ => ScanKinds.TcpFin };
+                    var d = new Detection
+                    {
+                        Source = PortSentinel.Decode.NetAddress.Parse($"198.51.100.{i % 17}"),
+                        Kinds = kinds,
+                        Targets = [PortSentinel.Decode.NetAddress.Parse("192.0.2.2")],
+                        TargetCount = 1,
+                        Ports = 100,
+                        PortRanges = i % 3 == 1 ? "udp 53,123,161" : $"tcp {1 + (i % 5)}-{100 + (i % 7)}",
+                        Protocols = 0,
+                        Probes = 100 + i,
+                        First = at,
+                        Last = at.AddSeconds(3),
+                        Trigger = "trw",
+                        Confidence = 1,
+                        Outcomes = new DetectionOutcomes(0, 100, 0, 0, 0),
+                        Final = true,
+                    };
+                    var decision = new PortSentinel.Decide.Decision(d, PortSentinel.Decide.Severity.Medium, i % 2 == 0 ? PortSentinel.Decide.DecisionAction.Block : PortSentinel.Decide.DecisionAction.Log, null, 1, "seeded");
+                    store.RaiseAlert(d, decision, at);
+                    if (i % 2 == 0)
+                    {
+                        store.AddBans([new PortSentinel.Record.BanRecord(PortSentinel.Decode.NetPrefix.Parse($"198.51.100.{i % 17}"), "seeded", at, at.AddHours(1), 1)]);
+                    }
+                }
+                store.SaveReputation(new PortSentinel.Intel.Reputation("198.51.100.0", 100, "NL", "Example", "example.net", 900, now, now));
+                File.WriteAllText(file, PortSentinel.Report.ReportHtml.Render(PortSentinel.Report.ActivityReport.Build(store, now.AddDays(-1), now,
+                    new PortSentinel.Report.ActivityReport.SensorHealth("nftables", 3 * 86_400, 48_213_907, 0, 0))));
+            }
+            IBrowserContext context = await _browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = 900, Height = 1000 } });
+            IPage page = await context.NewPageAsync();
+            var requests = new List<string>();
+            page.Request += (_, r) => requests.Add(r.Url);
+            await page.GotoAsync(new Uri(file).AbsoluteUri);
+            Assert.Equal("PortSentinel activity report", await page.InnerTextAsync("h1"));
+            Assert.True(await page.Locator("svg rect").CountAsync() >= 48, "the hourly chart has no columns");
+            Assert.Contains("100/100 NL", await page.InnerTextAsync("body"), StringComparison.Ordinal);
+            Assert.Equal([new Uri(file).AbsoluteUri], requests); // the page itself, nothing else
+            await Keep(page, "report");
+        }
+        finally
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            Directory.Delete(directory, recursive: true);
+        }
     }
 
     private static string HostsInSet(NamespacePair pair)

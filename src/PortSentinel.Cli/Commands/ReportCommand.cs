@@ -1,0 +1,85 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using PortSentinel.Record;
+using PortSentinel.Record.Sqlite;
+using PortSentinel.Report;
+using PortSentinel.Respond;
+
+namespace PortSentinel.Cli.Commands;
+
+/// <summary><c>portsentinel report</c>: what happened over a period, as HTML for people or JSON for machines.</summary>
+public static class ReportCommand
+{
+    private static readonly JsonSerializerOptions _json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
+
+    public static Command Create()
+    {
+        var since = new Option<string>("--since") { Description = "The start: a time ago (90m, 24h, 7d) or an ISO 8601 time.", DefaultValueFactory = _ => "24h" };
+        var until = new Option<string?>("--until") { Description = "The end, an ISO 8601 time; default: now." };
+        var format = new Option<string>("--format") { Description = "html or json.", DefaultValueFactory = _ => "html" };
+        format.AcceptOnlyFromAmong("html", "json");
+        var output = new Option<FileInfo?>("--output", "-o") { Description = "Write to this file; default: standard output." };
+        var dataDir = new Option<string>("--data-dir") { Description = "Where the database lives.", DefaultValueFactory = _ => RunCommand.DefaultDataDirectory };
+        var command = new Command("report", "Summarise a period: scans and bans by kind and hour, top sources with their reputation, ports most probed.") { since, until, format, output, dataDir };
+        command.SetAction(p => Run(p.GetValue(since)!, p.GetValue(until), p.GetValue(format)!, p.GetValue(output), p.GetValue(dataDir)!, DateTimeOffset.UtcNow));
+        return command;
+    }
+
+    public static int Run(string since, string? until, string format, FileInfo? output, string dataDirectory, DateTimeOffset now)
+    {
+        if (!TryTime(since, now, out DateTimeOffset from))
+        {
+            Console.Error.WriteLine($"portsentinel: --since {since} is neither a time ago (90m, 24h, 7d) nor an ISO 8601 time (2026-11-20T00:00Z).");
+            return ExitCodes.BadInput;
+        }
+        DateTimeOffset to = now;
+        if (until is not null && !DateTimeOffset.TryParse(until, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out to))
+        {
+            Console.Error.WriteLine($"portsentinel: --until {until} is not an ISO 8601 time, e.g. 2026-11-21T00:00Z.");
+            return ExitCodes.BadInput;
+        }
+        if (from >= to)
+        {
+            Console.Error.WriteLine($"portsentinel: the period is empty: --since {from:u} is not before --until {to:u}.");
+            return ExitCodes.BadInput;
+        }
+        try
+        {
+            using SqliteStore store = SqliteStore.Open(dataDirectory);
+            string text = Render(ActivityReport.Build(store, from, to), format);
+            if (output is null)
+            {
+                Console.Out.Write(text);
+            }
+            else
+            {
+                File.WriteAllText(output.FullName, text);
+            }
+            return ExitCodes.Ok;
+        }
+        catch (StoreException e)
+        {
+            Console.Error.WriteLine($"portsentinel: {e.Message}");
+            return ExitCodes.BadInput;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            Console.Error.WriteLine($"portsentinel: cannot write {output?.FullName}: {e.Message}");
+            return ExitCodes.BadInput;
+        }
+    }
+
+    public static string Render(ActivityReport report, string format) =>
+        format == "json" ? JsonSerializer.Serialize(report, _json) + "\n" : ReportHtml.Render(report);
+
+    private static bool TryTime(string text, DateTimeOffset now, out DateTimeOffset time)
+    {
+        if (ManualBans.TryParseDuration(text, out TimeSpan? ago) && ago is { } span)
+        {
+            time = now - span;
+            return true;
+        }
+        return DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out time);
+    }
+}
