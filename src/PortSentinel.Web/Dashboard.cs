@@ -55,6 +55,7 @@ public static class Dashboard
         app.MapStats();
         app.MapUsers();
         app.MapSettings();
+        app.MapReports();
         app.MapLive();
         return app;
     }

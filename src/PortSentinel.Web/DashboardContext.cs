@@ -18,6 +18,9 @@ public sealed class DashboardContext(Sensor sensor, SqliteStore store, Dashboard
 
     public TimeProvider Time { get; } = time ?? TimeProvider.System;
 
+    /// <summary>Where the daily reports are (DATA_DIR/reports); null: none.</summary>
+    public string? ReportsDirectory { get; init; }
+
     /// <summary>The alert notifications, for health; null when no channel is configured.</summary>
     public Notify.Notifier? Notifier { get; init; }
 

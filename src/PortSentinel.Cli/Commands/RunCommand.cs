@@ -9,6 +9,7 @@ using PortSentinel.Intel;
 using PortSentinel.Notify;
 using PortSentinel.Record;
 using PortSentinel.Record.Sqlite;
+using PortSentinel.Report;
 using PortSentinel.Respond;
 using PortSentinel.Web;
 
@@ -87,6 +88,7 @@ public static class RunCommand
         BlocklistImport? blocklist = null;
         EventLog? events = null;
         Notifier? notifier = null;
+        DailyReports? reports = null;
         WebApplication? web = null;
         SqliteStore? webStore = null;
         try
@@ -109,6 +111,11 @@ public static class RunCommand
             events = settings.EventLog.Enabled ? new EventLog(settings.EventLog, sensor.Feed, Log) : null;
             notifier = settings.Notify.Enabled ? new Notifier(settings.Notify, Notifier.Channels(settings.Notify), sensor.Feed, Log) : null;
             sensor.Start();
+            if (settings.Reports.Enabled)
+            {
+                reports = new DailyReports(settings.Reports, settings.Notify.Email, store, Path.Combine(dataDirectory, "reports"), () => Health(sensor), Log);
+                reports.Start();
+            }
             if (settings.Blocklist.Enabled)
             {
                 blocklist = new BlocklistImport(settings.Blocklist, settings.AbuseIpDb, sensor.Preempt, Log);
@@ -118,7 +125,7 @@ public static class RunCommand
             if (dashboard)
             {
                 webStore = SqliteStore.Open(dataDirectory);
-                var context = new DashboardContext(sensor, webStore, settings.Dashboard, Log) { Settings = running, Notifier = notifier };
+                var context = new DashboardContext(sensor, webStore, settings.Dashboard, Log) { Settings = running, Notifier = notifier, ReportsDirectory = Path.Combine(dataDirectory, "reports") };
                 web = Dashboard.Build(context);
                 web.StartAsync().GetAwaiter().GetResult();
                 AnnounceDashboard(web, context, Log);
@@ -149,6 +156,7 @@ public static class RunCommand
             }
             webStore?.Dispose();
             blocklist?.Dispose();
+            reports?.Dispose();
             sensor?.Dispose();
             events?.Dispose();
             notifier?.Dispose();
@@ -171,6 +179,14 @@ public static class RunCommand
         {
             log($"SETUP no account yet: open {urls[0].TrimEnd('/')}/setup.html#{token} to create the first admin (this token works once, in this run), or run: portsentinel users add NAME --role admin");
         }
+    }
+
+    /// <summary>The capture's figures for the daily report.</summary>
+    private static ActivityReport.SensorHealth Health(Sensor sensor)
+    {
+        SensorStatistics stats = sensor.Statistics();
+        return new ActivityReport.SensorHealth(sensor.FirewallName, (DateTimeOffset.UtcNow - stats.Started).TotalSeconds,
+            stats.Interfaces.Sum(i => i.Received), stats.Interfaces.Sum(i => i.Dropped + i.InterfaceDropped), stats.FirewallErrors);
     }
 
     /// <summary>Every interface that is up, but loopback: where run captures when none is named.</summary>

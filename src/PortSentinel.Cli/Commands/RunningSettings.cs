@@ -9,6 +9,7 @@ using PortSentinel.Detect;
 using PortSentinel.Intel;
 using PortSentinel.Notify;
 using PortSentinel.Record;
+using PortSentinel.Report;
 using PortSentinel.Respond;
 using PortSentinel.Web;
 
@@ -35,7 +36,7 @@ internal sealed class RunningSettings(SettingsSources sources, SensorSettings in
     private static readonly (string Section, Func<SensorSettings, object> Of)[] _startOnly =
     [
         (LiveCaptureOptions.Section, s => s.Capture), (FirewallOptions.Section, s => s.Firewall), (DashboardOptions.Section, s => s.Dashboard),
-        (AbuseIpDbOptions.Section, s => s.AbuseIpDb), (BlocklistOptions.Section, s => s.Blocklist), (EventLogOptions.Section, s => s.EventLog), (NotifyOptions.Section, s => s.Notify),
+        (AbuseIpDbOptions.Section, s => s.AbuseIpDb), (BlocklistOptions.Section, s => s.Blocklist), (EventLogOptions.Section, s => s.EventLog), (NotifyOptions.Section, s => s.Notify), (ReportsOptions.Section, s => s.Reports),
     ];
 
     private static readonly JsonSerializerOptions _json = new() { Converters = { new JsonStringEnumConverter() } };

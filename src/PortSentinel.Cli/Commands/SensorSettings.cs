@@ -7,13 +7,14 @@ using PortSentinel.Detect;
 using PortSentinel.Intel;
 using PortSentinel.Notify;
 using PortSentinel.Record;
+using PortSentinel.Report;
 using PortSentinel.Respond;
 using PortSentinel.Web;
 
 namespace PortSentinel.Cli.Commands;
 
 /// <summary>Everything <c>run</c> reads from configuration, read and validated together.</summary>
-internal sealed record SensorSettings(DetectorOptions Detection, DecideOptions Decide, LiveCaptureOptions Capture, TrapOptions Trap, IReadOnlyList<NetPrefix> Allowed, FirewallOptions Firewall, DashboardOptions Dashboard, AbuseIpDbOptions AbuseIpDb, BlocklistOptions Blocklist, EventLogOptions EventLog, NotifyOptions Notify)
+internal sealed record SensorSettings(DetectorOptions Detection, DecideOptions Decide, LiveCaptureOptions Capture, TrapOptions Trap, IReadOnlyList<NetPrefix> Allowed, FirewallOptions Firewall, DashboardOptions Dashboard, AbuseIpDbOptions AbuseIpDb, BlocklistOptions Blocklist, EventLogOptions EventLog, NotifyOptions Notify, ReportsOptions Reports)
 {
     /// <summary>Reads the configuration from its sources, with <paramref name="overlay"/> in place of the dashboard's changes on disk when given.</summary>
     public static SensorSettings Load(SettingsSources sources, JsonObject? overlay = null)
@@ -36,7 +37,8 @@ internal sealed record SensorSettings(DetectorOptions Detection, DecideOptions D
             abuse,
             blocklist,
             Settings.Bind<EventLogOptions>(configuration, EventLogOptions.Section, o => o.Validate()),
-            Settings.Bind<NotifyOptions>(configuration, NotifyOptions.Section, o => o.Validate()));
+            Settings.Bind<NotifyOptions>(configuration, NotifyOptions.Section, o => o.Validate()),
+            Settings.Bind<ReportsOptions>(configuration, ReportsOptions.Section, o => o.Validate()));
     }
 }
 

@@ -65,6 +65,12 @@ async function refresh() {
   return stats;
 }
 
+api.get('/api/v1/reports').then(reports => {
+  const latest = reports.find(r => r.name.endsWith('.html'));
+  $('#report-link').replaceChildren(latest
+    ? el('a', { href: `/api/v1/reports/${latest.name}`, target: '_blank', rel: 'noopener', id: 'latest-report' }, `Daily report of ${latest.name.slice(7, 17)}`)
+    : 'No daily report yet.');
+}, () => {});
 const stats = await refresh();
 stats.traffic.forEach(addSample);
 (await api.get('/api/v1/alerts?pageSize=10')).items.reverse().forEach(feed);

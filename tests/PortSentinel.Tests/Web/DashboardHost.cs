@@ -43,7 +43,7 @@ public sealed class DashboardHost : IAsyncDisposable
 
     private IFirewall _firewall = null!;
 
-    private DashboardHost(DashboardOptions options, TrapOptions? trap, Sensing? sensing, bool accounts, string[] set)
+    private DashboardHost(DashboardOptions options, TrapOptions? trap, Sensing? sensing, bool accounts, string[] set, bool reports)
     {
         SensorStore = SqliteStore.Open(_data);
         Sources = new SettingsSources(null, set, sensing is null ? "dry-run" : "nftables", _data);
@@ -65,7 +65,11 @@ public sealed class DashboardHost : IAsyncDisposable
             Assert.Null(Passwords.AddUser(Store, "admin", Roles.Admin, AdminPassword, DateTimeOffset.UtcNow));
             Assert.Null(Passwords.AddUser(Store, "viewer", Roles.Viewer, ViewerPassword, DateTimeOffset.UtcNow));
         }
-        Context = new DashboardContext(Sensor, Store, options, Log.Enqueue) { Settings = new RunningSettings(Sources, initial, Sensor, Log.Enqueue) };
+        Context = new DashboardContext(Sensor, Store, options, Log.Enqueue)
+        {
+            Settings = new RunningSettings(Sources, initial, Sensor, Log.Enqueue),
+            ReportsDirectory = reports ? Path.Combine(_data, "reports") : null,
+        };
         _app = Dashboard.Build(Context);
         _app.StartAsync().GetAwaiter().GetResult();
         Address = new Uri(_app.Urls.First());
@@ -77,12 +81,12 @@ public sealed class DashboardHost : IAsyncDisposable
     /// <summary>Where the sensor captures and what firewall it drives: made inside <see cref="Namespace"/>, when given.</summary>
     public sealed record Sensing(string[] Interfaces, Func<IFirewall> Firewall, string? Namespace);
 
-    public static DashboardHost Start(Action<DashboardOptions>? configure = null, TrapOptions? trap = null, Sensing? sensing = null, bool accounts = true, string[]? set = null)
+    public static DashboardHost Start(Action<DashboardOptions>? configure = null, TrapOptions? trap = null, Sensing? sensing = null, bool accounts = true, string[]? set = null, bool reports = false)
     {
         var options = new DashboardOptions { Urls = "http://127.0.0.1:0" };
         configure?.Invoke(options);
         Assert.Empty(options.Validate());
-        return new DashboardHost(options, trap, sensing, accounts, set ?? []);
+        return new DashboardHost(options, trap, sensing, accounts, set ?? [], reports);
     }
 
     /// <summary>A client of its own (its own cookies), not logged in; <see cref="Client.Csrf"/> holds its CSRF token.</summary>

@@ -1,0 +1,145 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Mail;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using PortSentinel.Notify;
+using PortSentinel.Record.Sqlite;
+
+namespace PortSentinel.Report;
+
+/// <summary>The daily report, bound from the <c>Reports</c> section.</summary>
+public sealed class ReportsOptions
+{
+    public const string Section = "Reports";
+
+    /// <summary>When (UTC, HH:mm) the report of the last 24 hours is made; empty: never.</summary>
+    public string DailyAt { get; set; } = "06:00";
+
+    /// <summary>How many daily reports are kept in DATA_DIR/reports.</summary>
+    public int Keep { get; set; } = 30;
+
+    public bool Enabled => DailyAt.Length > 0;
+
+    public IReadOnlyList<string> Validate()
+    {
+        var errors = new List<string>();
+        if (Enabled && !TimeOnly.TryParseExact(DailyAt, "HH:mm", CultureInfo.InvariantCulture, DateTimeStyles.None, out _))
+        {
+            errors.Add($"{Section}:{nameof(DailyAt)} is \"{DailyAt}\"; give a UTC time as HH:mm, e.g. 06:00, or nothing for no daily report.");
+        }
+        if (Keep is < 1 or > 3650)
+        {
+            errors.Add($"{Section}:{nameof(Keep)} is {Keep}; give 1–3650.");
+        }
+        return errors;
+    }
+}
+
+/// <summary>
+/// Makes the report of the last 24 hours every day at <c>DailyAt</c> (UTC), with the sensor's
+/// capture health: DATA_DIR/reports/report-DATE.html and .json, the oldest beyond <c>Keep</c>
+/// removed, and mailed (HTML) when email is configured. The dashboard links the latest.
+/// </summary>
+public sealed partial class DailyReports(ReportsOptions options, EmailOptions email, SqliteStore store, string directory, Func<ActivityReport.SensorHealth> health, SensorLog log, TimeProvider? time = null) : IDisposable
+{
+    private static readonly JsonSerializerOptions _json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
+    private readonly CancellationTokenSource _stop = new();
+    private readonly TimeProvider _time = time ?? TimeProvider.System;
+    private Task? _loop;
+
+    /// <summary>A daily report's file name: report-2026-11-21.html or .json.</summary>
+    [GeneratedRegex(@"^report-\d{4}-\d{2}-\d{2}\.(html|json)$")]
+    public static partial Regex FileName();
+
+    public void Start() => _loop ??= Task.Run(LoopAsync);
+
+    /// <summary>The next <c>DailyAt</c> after <paramref name="now"/>.</summary>
+    public static DateTimeOffset Next(string dailyAt, DateTimeOffset now)
+    {
+        TimeOnly at = TimeOnly.ParseExact(dailyAt, "HH:mm", CultureInfo.InvariantCulture);
+        var today = new DateTimeOffset(now.UtcDateTime.Date + at.ToTimeSpan(), TimeSpan.Zero);
+        return today > now ? today : today.AddDays(1);
+    }
+
+    private async Task LoopAsync()
+    {
+        try
+        {
+            while (!_stop.IsCancellationRequested)
+            {
+                DateTimeOffset now = _time.GetUtcNow();
+                await Task.Delay(Next(options.DailyAt, now) - now, _time, _stop.Token).ConfigureAwait(false);
+                await MakeAsync(_time.GetUtcNow(), _stop.Token).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (_stop.IsCancellationRequested)
+        {
+        }
+    }
+
+    /// <summary>Makes, keeps and mails the report of the 24 hours before <paramref name="now"/>; the HTML file's path.</summary>
+    public async Task<string?> MakeAsync(DateTimeOffset now, CancellationToken cancellation)
+    {
+        try
+        {
+            Directory.CreateDirectory(directory);
+            ActivityReport report = ActivityReport.Build(store, now.AddDays(-1), now, health());
+            string name = Path.Combine(directory, $"report-{now:yyyy-MM-dd}");
+            string html = ReportHtml.Render(report);
+            await File.WriteAllTextAsync(name + ".html", html, cancellation).ConfigureAwait(false);
+            await File.WriteAllTextAsync(name + ".json", JsonSerializer.Serialize(report, _json), cancellation).ConfigureAwait(false);
+            foreach (string old in Directory.GetFiles(directory).Where(f => FileName().IsMatch(Path.GetFileName(f))).Order(StringComparer.Ordinal).Reverse().Skip(2 * options.Keep))
+            {
+                File.Delete(old);
+            }
+            string mailed = "";
+            if (email.Enabled)
+            {
+                await MailAsync(report, html, cancellation).ConfigureAwait(false);
+                mailed = $", mailed to {string.Join(", ", email.To)}";
+            }
+            log($"REPORT {name}.html: {report.Scans} scans, {report.Bans} bans in the last 24 hours{mailed}");
+            return name + ".html";
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or SmtpException or InvalidOperationException)
+        {
+            log($"ERROR daily report: {e.Message}");
+            return null;
+        }
+    }
+
+    private async Task MailAsync(ActivityReport report, string html, CancellationToken cancellation)
+    {
+        using var client = new SmtpClient(email.Host, email.Port) { EnableSsl = email.StartTls, Timeout = 30_000 };
+        if (email.User.Length > 0)
+        {
+            client.Credentials = new NetworkCredential(email.User, email.Password);
+        }
+        using var message = new MailMessage
+        {
+            From = new MailAddress(email.From),
+            Subject = $"PortSentinel daily report: {report.Scans} scans, {report.Bans} bans ({report.From:yyyy-MM-dd HH:mm} to {report.To:yyyy-MM-dd HH:mm} UTC)",
+            Body = html,
+            IsBodyHtml = true,
+        };
+        foreach (string to in email.To)
+        {
+            message.To.Add(to);
+        }
+        await client.SendMailAsync(message, cancellation).ConfigureAwait(false);
+    }
+
+    public void Dispose()
+    {
+        _stop.Cancel();
+        try
+        {
+            _loop?.Wait(TimeSpan.FromSeconds(5));
+        }
+        catch (AggregateException)
+        {
+        }
+        _stop.Dispose();
+    }
+}
