@@ -150,6 +150,48 @@ public sealed class NotifierTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
+    public void A_slow_channel_holds_up_no_other()
+    {
+        _web.Failures.Enqueue(0);
+        var feed = new SensorFeed();
+        var options = new NotifyOptions
+        {
+            DigestSeconds = 1,
+            Webhooks = [new WebhookOptions { Url = _web.Address + "/slow", MinSeverity = Severity.Low }],
+            Syslog = new SyslogOptions { Address = _syslog.Tcp, MinSeverity = Severity.Low },
+        };
+        using var notifier = new Notifier(options, Notifier.Channels(options), feed, _log.Enqueue);
+        var published = DateTimeOffset.UtcNow;
+        feed.Publish(new AlertEvent(published, Alert(2, "critical"), Ended: false));
+        Eventually(() => !_syslog.Messages.IsEmpty, "syslog waited for the slow webhook", seconds: 3);
+        Assert.Empty(_web.Posts);
+        Eventually(() => !_web.Posts.IsEmpty, "the slow webhook never took the digest");
+        Assert.True(DateTimeOffset.UtcNow - published >= TimeSpan.FromSeconds(4));
+    }
+
+    [Fact]
+    public async Task Syslog_reaches_the_local_socket()
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"ps-log-{Guid.NewGuid():N}.sock");
+        using var socket = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Dgram, System.Net.Sockets.ProtocolType.Unspecified);
+        socket.Bind(new System.Net.Sockets.UnixDomainSocketEndPoint(path));
+        try
+        {
+            using var channel = new SyslogChannel(new SyslogOptions { Address = $"unix://{path}" });
+            await channel.SendAsync(new Digest([Alert(3, "high")], 1, new Dictionary<string, int> { ["high"] = 1 }, DateTimeOffset.UtcNow, DateTimeOffset.UtcNow), CancellationToken.None);
+            byte[] buffer = new byte[4096];
+            int length = socket.Receive(buffer);
+            string message = System.Text.Encoding.UTF8.GetString(buffer, 0, length);
+            Assert.StartsWith("<35>1 ", message, StringComparison.Ordinal); // auth.err
+            Assert.Contains("high 198.51.100.3 tcp-syn,vertical", message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
     public void Notify_test_sends_a_sample_to_every_channel_and_says_which_failed()
     {
         var output = new StringWriter();

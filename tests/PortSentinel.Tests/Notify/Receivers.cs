@@ -10,7 +10,7 @@ using Microsoft.Extensions.Logging;
 
 namespace PortSentinel.Tests.Notify;
 
-/// <summary>An HTTP server on loopback that keeps what is posted to it; <see cref="Failures"/> answers to give first (a status code).</summary>
+/// <summary>An HTTP server on loopback that keeps what is posted to it; <see cref="Failures"/> answers to give first (a status code, or 0: answer 4 s late).</summary>
 public sealed class WebhookReceiver : IAsyncDisposable
 {
     private readonly WebApplication _app;
@@ -31,7 +31,11 @@ public sealed class WebhookReceiver : IAsyncDisposable
         {
             if (Failures.TryDequeue(out int status))
             {
-                return Results.StatusCode(status);
+                if (status != 0)
+                {
+                    return Results.StatusCode(status);
+                }
+                await Task.Delay(TimeSpan.FromSeconds(4)); // 0: a slow answer, then as usual
             }
             JsonNode body = (await JsonNode.ParseAsync(http.Request.Body))!;
             Posts.Enqueue((http.Request.Path.Value!, body));
