@@ -14,7 +14,20 @@ public sealed class EmailChannel(EmailOptions options, TimeSpan timeout) : INoti
     public async Task SendAsync(Digest digest, CancellationToken cancellation)
     {
         ArgumentNullException.ThrowIfNull(digest);
-        using var client = new SmtpClient(options.Host, options.Port)
+        using SmtpClient client = Client(options, timeout);
+        using var message = new MailMessage { From = new MailAddress(options.From), Subject = digest.Subject, Body = digest.Text.ReplaceLineEndings("\r\n") };
+        foreach (string to in options.To)
+        {
+            message.To.Add(to);
+        }
+        await client.SendMailAsync(message, cancellation).ConfigureAwait(false);
+    }
+
+    /// <summary>An SMTP client for the configured server: STARTTLS when asked, the login when a user is set.</summary>
+    public static SmtpClient Client(EmailOptions options, TimeSpan timeout)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var client = new SmtpClient(options.Host, options.Port)
         {
             EnableSsl = options.StartTls,
             DeliveryMethod = SmtpDeliveryMethod.Network,
@@ -24,12 +37,7 @@ public sealed class EmailChannel(EmailOptions options, TimeSpan timeout) : INoti
         {
             client.Credentials = new NetworkCredential(options.User, options.Password);
         }
-        using var message = new MailMessage { From = new MailAddress(options.From), Subject = digest.Subject, Body = digest.Text.ReplaceLineEndings("\r\n") };
-        foreach (string to in options.To)
-        {
-            message.To.Add(to);
-        }
-        await client.SendMailAsync(message, cancellation).ConfigureAwait(false);
+        return client;
     }
 
     public void Dispose()

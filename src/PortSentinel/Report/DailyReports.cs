@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Net;
 using System.Net.Mail;
 using System.Text.Json;
 using System.Text.RegularExpressions;
@@ -111,11 +110,7 @@ public sealed partial class DailyReports(ReportsOptions options, EmailOptions em
 
     private async Task MailAsync(ActivityReport report, string html, CancellationToken cancellation)
     {
-        using var client = new SmtpClient(email.Host, email.Port) { EnableSsl = email.StartTls, Timeout = 30_000 };
-        if (email.User.Length > 0)
-        {
-            client.Credentials = new NetworkCredential(email.User, email.Password);
-        }
+        using SmtpClient client = EmailChannel.Client(email, TimeSpan.FromSeconds(30));
         using var message = new MailMessage
         {
             From = new MailAddress(email.From),
