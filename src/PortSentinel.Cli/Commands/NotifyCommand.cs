@@ -8,7 +8,12 @@ public static class NotifyCommand
 {
     public static Command Create()
     {
-        var dataDir = new Option<string>("--data-dir") { Description = "The data directory (for the dashboard's settings).", DefaultValueFactory = _ => RunCommand.DefaultDataDirectory };
+        var dataDir = new Option<string>("--data-dir")
+        {
+            Description = "The data directory (for the dashboard's settings).",
+            DefaultValueFactory = _ => RunCommand.DefaultDataDirectory,
+            Recursive = true, // also after the subcommand: notify test --data-dir …
+        };
         var test = new Command("test", "Send a sample alert to every configured channel (webhooks, syslog, email) and report each result.");
         test.SetAction(p => Test(p.GetValue(Settings.ConfigOption), p.GetValue(Settings.SetOption) ?? [], p.GetValue(dataDir) ?? RunCommand.DefaultDataDirectory, Console.Out));
         var command = new Command("notify", "Alert notifications.") { dataDir, test };

@@ -150,6 +150,18 @@ public sealed class NotifierTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
+    public void The_real_program_takes_notify_test_with_its_options_after_the_subcommand()
+    {
+        string cli = Path.Combine(AppContext.BaseDirectory, "PortSentinel.Cli.dll");
+        var (exit, output, errors) = ProcessRunner.RunApart("dotnet", [cli, "notify", "test", "--data-dir", "/nonexistent", "--set", $"Notify:Syslog:Address={_syslog.Udp}"], TimeSpan.FromSeconds(60));
+        Assert.True(exit == 0, output + errors);
+        Assert.Contains($"ok    syslog {_syslog.Udp}", output, StringComparison.Ordinal);
+        (exit, _, errors) = ProcessRunner.RunApart("dotnet", [cli, "notify", "test", "--data-dir", "/nonexistent"], TimeSpan.FromSeconds(60));
+        Assert.Equal(1, exit);
+        Assert.Contains("no channel is configured", errors, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_slow_channel_holds_up_no_other()
     {
         _web.Failures.Enqueue(0);
