@@ -150,6 +150,44 @@ public sealed class NotifierTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
+    public async Task Email_upgrades_with_starttls_before_it_logs_in_and_refuses_a_server_it_cannot_trust()
+    {
+        using var key = System.Security.Cryptography.RSA.Create(2048);
+        var request = new System.Security.Cryptography.X509Certificates.CertificateRequest("CN=127.0.0.1", key, System.Security.Cryptography.HashAlgorithmName.SHA256, System.Security.Cryptography.RSASignaturePadding.Pkcs1);
+        var san = new System.Security.Cryptography.X509Certificates.SubjectAlternativeNameBuilder();
+        san.AddIpAddress(System.Net.IPAddress.Loopback);
+        request.CertificateExtensions.Add(san.Build());
+        using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-1), DateTimeOffset.UtcNow.AddDays(1));
+        using var tls = new SmtpSink(System.Security.Cryptography.X509Certificates.X509CertificateLoader.LoadPkcs12(certificate.Export(System.Security.Cryptography.X509Certificates.X509ContentType.Pfx), null));
+        var options = new EmailOptions { Host = "127.0.0.1", Port = tls.Port, StartTls = true, User = "sensor", Password = "s3cret-pass", From = "sensor@example.net", To = ["ops@example.net"] };
+        var digest = new Digest([Alert(9, "critical")], 1, new Dictionary<string, int> { ["critical"] = 1 }, DateTimeOffset.UtcNow, DateTimeOffset.UtcNow);
+
+        // A self-signed certificate nobody trusts: the mail is not sent, and the password never leaves.
+        using (var channel = new EmailChannel(options, TimeSpan.FromSeconds(10)))
+        {
+            await Assert.ThrowsAnyAsync<Exception>(() => channel.SendAsync(digest, CancellationToken.None));
+        }
+        Assert.Empty(tls.Logins);
+        Assert.Empty(tls.Mails);
+
+        // Trusted (as a real server's certificate would be): STARTTLS, then the login, then the mail.
+#pragma warning disable SYSLIB0014 // System.Net.Mail validates server certificates through ServicePointManager
+        System.Net.ServicePointManager.ServerCertificateValidationCallback = (_, cert, _, _) => cert?.GetCertHashString() == certificate.GetCertHashString();
+        try
+        {
+            using var channel = new EmailChannel(options, TimeSpan.FromSeconds(10));
+            await channel.SendAsync(digest, CancellationToken.None);
+        }
+        finally
+        {
+            System.Net.ServicePointManager.ServerCertificateValidationCallback = null;
+        }
+#pragma warning restore SYSLIB0014
+        Assert.Equal(("sensor", "s3cret-pass", true), Assert.Single(tls.Logins));
+        Assert.Contains("Subject: PortSentinel: critical tcp-syn,vertical scan from 198.51.100.9", SmtpSink.Readable(Assert.Single(tls.Mails).Data), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void The_real_program_takes_notify_test_with_its_options_after_the_subcommand()
     {
         string cli = Path.Combine(AppContext.BaseDirectory, "PortSentinel.Cli.dll");

@@ -111,14 +111,19 @@ public sealed class SyslogListener : IDisposable
 
 /// <summary>
 /// A small SMTP server on loopback (RFC 5321: EHLO, MAIL, RCPT, DATA, QUIT) that keeps each mail
-/// whole, with its envelope, as a client like System.Net.Mail sends it.
+/// whole, with its envelope, as a client like System.Net.Mail sends it. Given a certificate, it
+/// offers STARTTLS (RFC 3207) and, only once the connection is encrypted, AUTH PLAIN and LOGIN.
 /// </summary>
 public sealed class SmtpSink : IDisposable
 {
     private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
     private readonly CancellationTokenSource _stop = new();
+    private readonly System.Security.Cryptography.X509Certificates.X509Certificate2? _certificate;
 
     public ConcurrentQueue<(string From, IReadOnlyList<string> To, string Data)> Mails { get; } = new();
+
+    /// <summary>Each login: the user and password, and whether the connection was encrypted then.</summary>
+    public ConcurrentQueue<(string User, string Password, bool Encrypted)> Logins { get; } = new();
 
     public int Port => ((IPEndPoint)_listener.LocalEndpoint).Port;
 
@@ -137,8 +142,9 @@ public sealed class SmtpSink : IDisposable
         return headers + "\n\n" + body;
     }
 
-    public SmtpSink()
+    public SmtpSink(System.Security.Cryptography.X509Certificates.X509Certificate2? certificate = null)
     {
+        _certificate = certificate;
         _listener.Start();
         _ = Task.Run(async () =>
         {
@@ -153,10 +159,11 @@ public sealed class SmtpSink : IDisposable
     private void Serve(TcpClient client)
     {
         using (client)
-        using (NetworkStream stream = client.GetStream())
-        using (var reader = new StreamReader(stream, Encoding.UTF8))
-        using (var writer = new StreamWriter(stream, new UTF8Encoding(false)) { NewLine = "\r\n", AutoFlush = true })
         {
+            Stream stream = client.GetStream();
+            bool encrypted = false;
+            var reader = new StreamReader(stream, Encoding.UTF8);
+            var writer = new StreamWriter(stream, new UTF8Encoding(false)) { NewLine = "\r\n", AutoFlush = true };
             writer.WriteLine("220 sink.test ESMTP");
             string from = "";
             var to = new List<string>();
@@ -167,7 +174,50 @@ public sealed class SmtpSink : IDisposable
                 {
                     case "EHLO":
                     case "HELO":
-                        writer.WriteLine("250 sink.test");
+                        if (_certificate is not null && !encrypted)
+                        {
+                            writer.WriteLine("250-sink.test");
+                            writer.WriteLine("250 STARTTLS");
+                        }
+                        else if (encrypted)
+                        {
+                            writer.WriteLine("250-sink.test");
+                            writer.WriteLine("250 AUTH PLAIN LOGIN");
+                        }
+                        else
+                        {
+                            writer.WriteLine("250 sink.test");
+                        }
+                        break;
+                    case "STARTTLS":
+                        writer.WriteLine("220 go ahead");
+                        var tls = new System.Net.Security.SslStream(stream);
+                        tls.AuthenticateAsServer(_certificate!);
+                        stream = tls;
+                        encrypted = true;
+                        reader = new StreamReader(stream, Encoding.UTF8);
+                        writer = new StreamWriter(stream, new UTF8Encoding(false)) { NewLine = "\r\n", AutoFlush = true };
+                        break;
+                    case "AUTH":
+                        string[] parts = line.Split(' ');
+                        if (parts[1].Equals("LOGIN", StringComparison.OrdinalIgnoreCase))
+                        {
+                            // The user name comes with the command (an initial response), or when asked for.
+                            if (parts.Length < 3)
+                            {
+                                writer.WriteLine("334 VXNlcm5hbWU6");
+                            }
+                            string user = Encoding.UTF8.GetString(Convert.FromBase64String(parts.Length > 2 ? parts[2] : reader.ReadLine()!));
+                            writer.WriteLine("334 UGFzc3dvcmQ6");
+                            string password = Encoding.UTF8.GetString(Convert.FromBase64String(reader.ReadLine()!));
+                            Logins.Enqueue((user, password, encrypted));
+                        }
+                        else
+                        {
+                            string[] plain = Encoding.UTF8.GetString(Convert.FromBase64String(parts.Length > 2 ? parts[2] : reader.ReadLine()!)).Split('\0');
+                            Logins.Enqueue((plain[1], plain[2], encrypted));
+                        }
+                        writer.WriteLine("235 authenticated");
                         break;
                     case "MAIL":
                         from = line[(line.IndexOf(':', StringComparison.Ordinal) + 1)..].Trim();
