@@ -185,12 +185,7 @@ public sealed class Sensor : IDisposable
         IReadOnlyList<FirewallFailure> failures = fresh.Count == 0 ? [] : _firewall.Block([.. fresh.Select(n => new FirewallEntry(n, length, Mode: "blocklist"))]);
         HashSet<NetPrefix> failed = [.. failures.Select(f => f.Network)];
         List<BanRecord> bans = [.. fresh.Where(n => !failed.Contains(n)).Select(n => new BanRecord(n, reason, now, now + length, 1))];
-        _store.AddBans(bans);
-        Interlocked.Add(ref _counters.BansAdded, bans.Count);
-        foreach (BanRecord ban in bans)
-        {
-            Feed.Publish(new BanEvent(now, ban, Lifted: false));
-        }
+        Recorded(bans);
         if (failures.Count > 0)
         {
             Interlocked.Add(ref _counters.FirewallErrors, failures.Count);
@@ -690,7 +685,7 @@ public sealed class Sensor : IDisposable
         }
         if (!rehearsal)
         {
-            Recorded(ban);
+            Recorded([ban]);
             Reputation?.Report(detection);
         }
         log($"BANNED {network} for {Length(decision.BanFor)} offence={decision.Offence} firewall={firewall.Name} reaction={reaction:0.000}ms sensor={own:0.000}ms");
@@ -726,12 +721,15 @@ public sealed class Sensor : IDisposable
 
     private readonly Dictionary<NetAddress, (Detection Detection, long Alert)> _awaiting = []; // respond thread only
 
-    /// <summary>Records a ban now in the firewall, counts it and tells the watchers.</summary>
-    private void Recorded(BanRecord ban)
+    /// <summary>Records bans now in the firewall (in one transaction), counts them and tells the watchers.</summary>
+    private void Recorded(List<BanRecord> bans)
     {
-        _store.AddBans([ban]);
-        Interlocked.Increment(ref _counters.BansAdded);
-        Feed.Publish(new BanEvent(ban.Created, ban, Lifted: false));
+        _store.AddBans(bans);
+        Interlocked.Add(ref _counters.BansAdded, bans.Count);
+        foreach (BanRecord ban in bans)
+        {
+            Feed.Publish(new BanEvent(ban.Created, ban, Lifted: false));
+        }
     }
 
     /// <summary>A ban's length as the BANNED line gives it: seconds, or "ever".</summary>
@@ -804,7 +802,7 @@ public sealed class Sensor : IDisposable
                 continue;
             }
             Release(retry.Ban.Network);
-            Recorded(retry.Ban);
+            Recorded([retry.Ban]);
             _log($"BANNED {retry.Ban.Network} for {Length(retry.Ban.Expires - now)} offence={retry.Ban.Offence} firewall={_firewall.Name} after {retry.Attempts + 1} attempts");
         }
     }

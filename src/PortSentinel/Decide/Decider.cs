@@ -78,11 +78,7 @@ public sealed class Decider
             return new Decision(detection, severity, DecisionAction.OverCap, null, offence, $"{_recentBans.Count} bans in the last minute reach {DecideOptions.Section}:{nameof(DecideOptions.MaxBansPerMinute)}; not blocked");
         }
         _recentBans.Enqueue(now);
-        TimeSpan? banFor = BanLength(offence);
-        if (banFor is { } plain && reputation?.BanFactor > 1)
-        {
-            banFor = TimeSpan.FromSeconds(Math.Min(plain.TotalSeconds * reputation.BanFactor, Math.Max(plain.TotalSeconds, _options.MaxBanSeconds)));
-        }
+        TimeSpan? banFor = BanLength(offence, reputation?.BanFactor ?? 1);
         string length = banFor is { } d ? $"for {d}" : "until lifted by hand";
         return new Decision(detection, severity, DecisionAction.Block, banFor, offence, $"severity {severity}{known}, offence {offence}: blocked {length}");
     }
@@ -103,14 +99,17 @@ public sealed class Decider
         return null;
     }
 
-    /// <summary>The ban for the <paramref name="offence"/>-th offence: BanSeconds × factor^(offence−1), capped; null when permanent.</summary>
-    public TimeSpan? BanLength(int offence)
+    /// <summary>
+    /// The ban for the <paramref name="offence"/>-th offence: BanSeconds × EscalationFactor^(offence−1),
+    /// times <paramref name="factor"/> for a source of known bad reputation, capped; null when permanent.
+    /// </summary>
+    public TimeSpan? BanLength(int offence, double factor = 1)
     {
         if (_options.PermanentAfter > 0 && offence >= _options.PermanentAfter)
         {
             return null;
         }
-        double seconds = _options.BanSeconds * Math.Pow(_options.EscalationFactor, offence - 1);
+        double seconds = _options.BanSeconds * Math.Pow(_options.EscalationFactor, offence - 1) * factor;
         return TimeSpan.FromSeconds(Math.Min(seconds, _options.MaxBanSeconds));
     }
 }

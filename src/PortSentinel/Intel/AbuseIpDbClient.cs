@@ -19,11 +19,11 @@ public sealed class AbuseIpDbClient : IDisposable
     private readonly HttpClient _http;
     private readonly AbuseIpDbOptions _options;
 
-    public AbuseIpDbClient(AbuseIpDbOptions options, HttpMessageHandler? handler = null)
+    public AbuseIpDbClient(AbuseIpDbOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
         _options = options;
-        _http = new HttpClient(handler ?? new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(10) })
+        _http = new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(10) })
         {
             BaseAddress = new Uri(options.BaseUrl.EndsWith('/') ? options.BaseUrl : options.BaseUrl + "/"),
             Timeout = TimeSpan.FromSeconds(options.TimeoutSeconds),

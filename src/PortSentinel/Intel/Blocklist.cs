@@ -64,25 +64,13 @@ public sealed record PreemptResult(int Banned, int AlreadyBanned, int Refused, i
 /// </summary>
 public sealed class BlocklistImport(BlocklistOptions options, AbuseIpDbOptions abuse, Func<IReadOnlyList<NetPrefix>, TimeSpan, string, Task<PreemptResult>> ban, SensorLog log, TimeProvider? time = null) : IDisposable
 {
-    private readonly CancellationTokenSource _stop = new();
-    private readonly TimeProvider _time = time ?? TimeProvider.System;
-    private Task? _loop;
+    private Periodic? _loop;
 
-    public void Start() => _loop ??= Task.Run(LoopAsync);
-
-    private async Task LoopAsync()
+    /// <summary>Imports now, then every <c>EveryHours</c>.</summary>
+    public void Start()
     {
-        try
-        {
-            while (!_stop.IsCancellationRequested)
-            {
-                await ImportAsync(_stop.Token).ConfigureAwait(false);
-                await Task.Delay(TimeSpan.FromHours(options.EveryHours), _time, _stop.Token).ConfigureAwait(false);
-            }
-        }
-        catch (OperationCanceledException) when (_stop.IsCancellationRequested)
-        {
-        }
+        _loop ??= new Periodic((turn, _) => turn == 0 ? TimeSpan.Zero : TimeSpan.FromHours(options.EveryHours), ImportAsync, time ?? TimeProvider.System);
+        _loop.Start();
     }
 
     /// <summary>One import of every configured list.</summary>
@@ -148,16 +136,5 @@ public sealed class BlocklistImport(BlocklistOptions options, AbuseIpDbOptions a
         return networks;
     }
 
-    public void Dispose()
-    {
-        _stop.Cancel();
-        try
-        {
-            _loop?.Wait(TimeSpan.FromSeconds(5));
-        }
-        catch (AggregateException)
-        {
-        }
-        _stop.Dispose();
-    }
+    public void Dispose() => _loop?.Dispose();
 }

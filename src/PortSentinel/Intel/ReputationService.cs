@@ -14,7 +14,7 @@ public sealed record ReputationVerdict(int Score, int Steps, bool Critical, doub
     public Severity Apply(Severity severity) => Critical ? Severity.Critical : (Severity)Math.Min((int)severity + Steps, (int)Severity.Critical);
 }
 
-/// <summary>Where lookups stand, for health: <c>off</c>, <c>ok</c>, or <c>paused</c> (with why and until when).</summary>
+/// <summary>Where lookups stand, for health: <c>ok</c>, or <c>paused</c> (with why and until when).</summary>
 public sealed record ReputationStatus(string State, string? Problem, DateTimeOffset? PausedUntil, long Lookups, long Failures, int LookupsToday, int DailyQuota, long Reported);
 
 /// <summary>
@@ -52,14 +52,14 @@ public sealed class ReputationService : IDisposable
     private int _today;
     private DateOnly _day;
 
-    public ReputationService(AbuseIpDbOptions options, SqliteStore store, SensorLog log, TimeProvider? time = null, HttpMessageHandler? handler = null)
+    public ReputationService(AbuseIpDbOptions options, SqliteStore store, SensorLog log, TimeProvider? time = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         _options = options;
         _store = store;
         _log = log;
         _time = time ?? TimeProvider.System;
-        _client = new AbuseIpDbClient(options, handler);
+        _client = new AbuseIpDbClient(options);
     }
 
     /// <summary>Called on the worker when a lookup is done (the sensor moves it onto its respond thread).</summary>

@@ -43,15 +43,18 @@ public sealed class ReportsOptions
 public sealed partial class DailyReports(ReportsOptions options, EmailOptions email, SqliteStore store, string directory, Func<ActivityReport.SensorHealth> health, SensorLog log, TimeProvider? time = null) : IDisposable
 {
     private static readonly JsonSerializerOptions _json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
-    private readonly CancellationTokenSource _stop = new();
-    private readonly TimeProvider _time = time ?? TimeProvider.System;
-    private Task? _loop;
+    private Periodic? _loop;
 
     /// <summary>A daily report's file name: report-2026-11-21.html or .json.</summary>
     [GeneratedRegex(@"^report-\d{4}-\d{2}-\d{2}\.(html|json)$")]
     public static partial Regex FileName();
 
-    public void Start() => _loop ??= Task.Run(LoopAsync);
+    public void Start()
+    {
+        TimeProvider clock = time ?? TimeProvider.System;
+        _loop ??= new Periodic((_, now) => Next(options.DailyAt, now) - now, cancellation => MakeAsync(clock.GetUtcNow(), cancellation), clock);
+        _loop.Start();
+    }
 
     /// <summary>The next <c>DailyAt</c> after <paramref name="now"/>.</summary>
     public static DateTimeOffset Next(string dailyAt, DateTimeOffset now)
@@ -59,22 +62,6 @@ public sealed partial class DailyReports(ReportsOptions options, EmailOptions em
         TimeOnly at = TimeOnly.ParseExact(dailyAt, "HH:mm", CultureInfo.InvariantCulture);
         var today = new DateTimeOffset(now.UtcDateTime.Date + at.ToTimeSpan(), TimeSpan.Zero);
         return today > now ? today : today.AddDays(1);
-    }
-
-    private async Task LoopAsync()
-    {
-        try
-        {
-            while (!_stop.IsCancellationRequested)
-            {
-                DateTimeOffset now = _time.GetUtcNow();
-                await Task.Delay(Next(options.DailyAt, now) - now, _time, _stop.Token).ConfigureAwait(false);
-                await MakeAsync(_time.GetUtcNow(), _stop.Token).ConfigureAwait(false);
-            }
-        }
-        catch (OperationCanceledException) when (_stop.IsCancellationRequested)
-        {
-        }
     }
 
     /// <summary>Makes, keeps and mails the report of the 24 hours before <paramref name="now"/>; the HTML file's path.</summary>
@@ -125,16 +112,5 @@ public sealed partial class DailyReports(ReportsOptions options, EmailOptions em
         await client.SendMailAsync(message, cancellation).ConfigureAwait(false);
     }
 
-    public void Dispose()
-    {
-        _stop.Cancel();
-        try
-        {
-            _loop?.Wait(TimeSpan.FromSeconds(5));
-        }
-        catch (AggregateException)
-        {
-        }
-        _stop.Dispose();
-    }
+    public void Dispose() => _loop?.Dispose();
 }
