@@ -657,7 +657,7 @@ public sealed class Sensor : IDisposable
                 }
                 _counters.Detected(detection.Kinds, own);
             }
-            Feed.Publish(new AlertEvent(now, AlertRecord.From(alert, detection, decision, now), Ended: false));
+            Feed.Publish(new AlertEvent(now, AlertRecord.From(alert, detection, decision, now), Ended: false, known));
             if (known is null && Reputation is { } reputation)
             {
                 AwaitReputation(reputation, detection, decision, alert);
@@ -706,10 +706,11 @@ public sealed class Sensor : IDisposable
         }
     }
 
-    /// <summary>On the respond thread: a lookup is done; a source waiting for it is decided again.</summary>
+    /// <summary>On the respond thread: a lookup is done; the watchers are told, a source waiting for it is decided again.</summary>
     private void OnReputation(Reputation reputation)
     {
         _log($"REPUTATION {reputation.Address} score={reputation.Score} reports={reputation.TotalReports} country={reputation.CountryCode ?? "-"} isp={reputation.Isp ?? "-"}");
+        Feed.Publish(new ReputationEvent(_time.GetUtcNow(), reputation));
         if (_awaiting.Remove(NetAddress.Parse(reputation.Address), out var waiting))
         {
             ApplyReconfiguration();

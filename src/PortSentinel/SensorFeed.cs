@@ -1,4 +1,5 @@
 using System.Threading.Channels;
+using PortSentinel.Intel;
 using PortSentinel.Record;
 
 namespace PortSentinel;
@@ -6,8 +7,14 @@ namespace PortSentinel;
 /// <summary>Something the sensor did that a watcher (the dashboard) wants to see at once.</summary>
 public abstract record SensorEvent(DateTimeOffset At);
 
-/// <summary>An alert raised (<see cref="Ended"/> false) or completed when its scan ended.</summary>
-public sealed record AlertEvent(DateTimeOffset At, AlertRecord Alert, bool Ended) : SensorEvent(At);
+/// <summary>
+/// An alert raised (<see cref="Ended"/> false), raised again with a new decision (same id), or
+/// completed when its scan ended; <see cref="Reputation"/> is its source's, when known as it was decided.
+/// </summary>
+public sealed record AlertEvent(DateTimeOffset At, AlertRecord Alert, bool Ended, Reputation? Reputation = null) : SensorEvent(At);
+
+/// <summary>A lookup of a source's reputation completed (after its alert was raised).</summary>
+public sealed record ReputationEvent(DateTimeOffset At, Reputation Reputation) : SensorEvent(At);
 
 /// <summary>A ban put in place (<see cref="Lifted"/> false) or lifted; <see cref="By"/> says who lifted it.</summary>
 public sealed record BanEvent(DateTimeOffset At, BanRecord Ban, bool Lifted, string? By = null) : SensorEvent(At);

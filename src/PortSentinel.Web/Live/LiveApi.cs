@@ -13,8 +13,10 @@ namespace PortSentinel.Web.Live;
 /// GET /api/v1/live: Server-Sent Events for the open pages, authenticated like the rest. Every
 /// quarter of a second the page gets what happened: each alert and ban when there are few, one
 /// summary when there are many (a flood of thousands a second must not drown the browser), and
-/// the traffic sample once a second. A page too slow to read loses its oldest events, counted in
-/// a "lost" event; the sensor never waits for it.
+/// the traffic sample once a second. A source's AbuseIPDB reputation comes as a "reputation" event,
+/// before its alert when it was known as the alert was decided, on its own when the lookup completes
+/// later. A page too slow to read loses its oldest events, counted in a "lost" event; the sensor
+/// never waits for it.
 /// </summary>
 public static class LiveApi
 {
@@ -49,20 +51,34 @@ public static class LiveApi
             long lost = 0;
             var alerts = new List<AlertEvent>();
             var bans = new List<BanEvent>();
+            var reputations = new OrderedDictionary<string, Intel.Reputation>();
             while (!cancel.IsCancellationRequested && await timer.WaitForNextTickAsync(CancellationToken.None).ConfigureAwait(false))
             {
                 alerts.Clear();
                 bans.Clear();
+                reputations.Clear();
                 while (feed.Reader.TryRead(out SensorEvent? e))
                 {
                     if (e is AlertEvent alert)
                     {
                         alerts.Add(alert);
+                        if (alert.Reputation is { } known)
+                        {
+                            Latest(reputations, known);
+                        }
                     }
                     else if (e is BanEvent ban)
                     {
                         bans.Add(ban);
                     }
+                    else if (e is ReputationEvent looked)
+                    {
+                        Latest(reputations, looked.Reputation);
+                    }
+                }
+                foreach (Intel.Reputation reputation in reputations.Values.Skip(reputations.Count - EachUpTo))
+                {
+                    yield return new SseItem<object>(reputation, "reputation");
                 }
                 if (alerts.Count <= EachUpTo)
                 {
@@ -103,6 +119,13 @@ public static class LiveApi
         {
             sampler.Sampled -= OnSample;
         }
+    }
+
+    /// <summary>Keeps one reputation per address, the latest last.</summary>
+    private static void Latest(OrderedDictionary<string, Intel.Reputation> reputations, Intel.Reputation reputation)
+    {
+        reputations.Remove(reputation.Address);
+        reputations.Add(reputation.Address, reputation);
     }
 
     private static object Ban(BanEvent e) => new { network = e.Ban.Network.ToString(), e.Ban.Reason, e.Ban.Created, e.Ban.Expires, e.Ban.Offence, e.By, at = e.At };

@@ -1,4 +1,4 @@
-import { $, action, api, boot, el, live, pager, severity, show, throttle, time } from '/app.js';
+import { $, action, api, boot, el, live, pager, score, severity, show, throttle, time } from '/app.js';
 
 await boot();
 
@@ -41,18 +41,13 @@ async function load() {
   }
 }
 
-/** AbuseIPDB's score of a source, as a badge: red from 50, amber from 1. */
-function score(reputation) {
-  if (!reputation) return null;
-  const level = reputation.score >= 50 ? 'sev-high' : reputation.score > 0 ? 'sev-medium' : 'sev-low';
-  return el('span', { class: `badge ${level}`, title: `AbuseIPDB confidence of abuse, ${reputation.totalReports} reports` }, `AbuseIPDB ${reputation.score}`);
-}
-
 function row(a, reputation) {
-  return el('tr', { class: `clickable${a.id === selected ? ' selected' : ''}`, dataset: { id: a.id }, onclick: () => detail(a.id) },
+  return el('tr', { class: `clickable${a.id === selected ? ' selected' : ''}`, dataset: { id: a.id, source: a.source }, onclick: () => detail(a.id) },
     el('td', {}, time(a.raised ?? a.last)), el('td', {}, a.source, ' ', score(reputation)), el('td', {}, a.kinds.join(', ')), el('td', {}, severity(a.severity)),
     el('td', {}, action(a.action)), el('td', { class: 'hide-narrow' }, a.ports), el('td', { class: 'hide-narrow' }, a.targets), el('td', { class: 'hide-narrow' }, a.probes));
 }
+
+let selectedSource = null;
 
 async function detail(id) {
   selected = id;
@@ -61,6 +56,7 @@ async function detail(id) {
   const box = $('#detail');
   try {
     const { alert: a, bans, reputation: r } = await api.get(`/api/v1/alerts/${id}`);
+    selectedSource = a.source;
     const o = a.outcomes;
     box.replaceChildren(
       el('h2', {}, `Alert ${a.id}: ${a.source}`),
@@ -101,4 +97,9 @@ function arrived(count) {
   if (page === 1) reload();
   else $('#live-note').textContent = `· ${waiting += count} new since this page was loaded`;
 }
-live({ alert: () => arrived(1), 'alert-ended': () => page === 1 && reload(), alerts: s => arrived(s.raised) });
+// A reputation looked up after its alert: the rows and the detail of that source show it.
+function reputation(r) {
+  if ([...$('#alerts').children].some(tr => tr.dataset.source === r.address)) reload();
+  if (r.address === selectedSource) detail(selected);
+}
+live({ alert: () => arrived(1), 'alert-ended': () => page === 1 && reload(), alerts: s => arrived(s.raised), reputation });

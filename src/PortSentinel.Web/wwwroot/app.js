@@ -94,7 +94,7 @@ function toggleTheme() {
   window.dispatchEvent(new Event('themechange'));
 }
 
-/** Opens the live stream; handlers by event name (alert, alerts, ban, bans, unban, traffic, lost). */
+/** Opens the live stream; handlers by event name (alert, alerts, alert-ended, ban, bans, unban, reputation, traffic, lost). */
 export function live(handlers) {
   const source = new EventSource('/api/v1/live');
   for (const [name, handler] of Object.entries(handlers)) {
@@ -132,6 +132,13 @@ export function bytes(n) {
 }
 
 export function severity(s) { return el('span', { class: `badge sev-${s ?? 'none'}` }, s ?? '—'); }
+
+/** AbuseIPDB's score of a source, as a badge: red from 50, amber from 1; nothing when unknown. */
+export function score(reputation) {
+  if (!reputation) return null;
+  const level = reputation.score >= 50 ? 'sev-high' : reputation.score > 0 ? 'sev-medium' : 'sev-low';
+  return el('span', { class: `badge ${level} reputation`, title: `AbuseIPDB confidence of abuse, ${reputation.totalReports} reports` }, `AbuseIPDB ${reputation.score}`);
+}
 
 export function action(a) { return el('span', { class: `act-${a ?? 'none'}` }, a ?? '—'); }
 

@@ -1,5 +1,5 @@
 import uPlot from '/lib/uPlot.esm.js';
-import { $, api, boot, bytes, duration, el, live, severity, throttle, time } from '/app.js';
+import { $, api, boot, bytes, duration, el, live, score, severity, throttle, time } from '/app.js';
 
 await boot();
 
@@ -32,11 +32,21 @@ function addSample(sample) {
   $('#rates').textContent = SERIES.map(n => `${n} ${Math.round(sample[n])}/s`).join(' · ');
 }
 
+// What AbuseIPDB says of the sources in the feed, by address (from the live stream and the first page).
+const reputations = new Map();
+
 function feed(alert) {
   const list = $('#feed');
-  list.prepend(el('li', {}, severity(alert.severity), ' ', el('a', { href: `/alerts.html#${alert.id}` }, alert.source), ' ',
+  list.prepend(el('li', { dataset: { source: alert.source } }, severity(alert.severity), ' ', el('a', { href: `/alerts.html#${alert.id}` }, alert.source), ' ',
+    el('span', { class: 'score' }, score(reputations.get(alert.source))), ' ',
     alert.kinds.join(', '), el('span', { class: 'muted' }, ` · ${alert.ports} ports · ${time(alert.raised ?? alert.last)}`)));
   while (list.children.length > 50) list.lastChild.remove();
+}
+
+function learn(reputation) {
+  reputations.set(reputation.address, reputation);
+  for (const li of $('#feed').children) if (li.dataset.source === reputation.address) li.querySelector('.score').replaceChildren(score(reputation) ?? '');
+  if (reputations.size > 500) reputations.delete(reputations.keys().next().value);
 }
 
 async function refresh() {
@@ -73,7 +83,9 @@ api.get('/api/v1/reports').then(reports => {
 }, () => {});
 const stats = await refresh();
 stats.traffic.forEach(addSample);
-(await api.get('/api/v1/alerts?pageSize=10')).items.reverse().forEach(feed);
+const latest = await api.get('/api/v1/alerts?pageSize=10');
+Object.values(latest.reputations).forEach(learn);
+latest.items.reverse().forEach(feed);
 drawChart();
 new ResizeObserver(throttle(() => chart?.setSize({ width: $('#traffic').clientWidth, height: 220 }), 100)).observe($('#traffic'));
 window.addEventListener('themechange', drawChart);
@@ -86,4 +98,5 @@ live({
   ban: refreshSoon,
   unban: refreshSoon,
   bans: refreshSoon,
+  reputation: learn,
 });

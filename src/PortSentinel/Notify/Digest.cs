@@ -1,15 +1,18 @@
 using System.Globalization;
 using System.Text;
 using PortSentinel.Decide;
+using PortSentinel.Intel;
 using PortSentinel.Record;
 
 namespace PortSentinel.Notify;
 
 /// <summary>
 /// The alerts of one interval for one channel: the first <see cref="Listed"/> of them in full, and
-/// how many there were in all, by severity.
+/// how many there were in all, by severity; <see cref="Reputations"/> holds what AbuseIPDB says of
+/// the listed sources, by address, when it was known by the time the digest was sent.
 /// </summary>
-public sealed record Digest(IReadOnlyList<AlertRecord> Listed, int Count, IReadOnlyDictionary<string, int> BySeverity, DateTimeOffset From, DateTimeOffset To)
+public sealed record Digest(IReadOnlyList<AlertRecord> Listed, int Count, IReadOnlyDictionary<string, int> BySeverity, DateTimeOffset From, DateTimeOffset To,
+    IReadOnlyDictionary<string, Reputation>? Reputations = null)
 {
     /// <summary>How many alerts a message lists; the rest are counted.</summary>
     public const int ListedMost = 20;
@@ -23,9 +26,19 @@ public sealed record Digest(IReadOnlyList<AlertRecord> Listed, int Count, IReadO
     public string Severities => string.Join(", ", Enum.GetNames<Severity>().Reverse().Select(n => n.ToLowerInvariant())
         .Where(BySeverity.ContainsKey).Select(n => $"{BySeverity[n]} {n}"));
 
-    /// <summary>One alert as one line of text.</summary>
-    public static string Line(AlertRecord a) => string.Create(CultureInfo.InvariantCulture,
-        $"{a.Raised ?? a.Last:yyyy-MM-dd HH:mm:ss} UTC {a.Severity} {a.Source} {string.Join(',', a.Kinds)} ports={a.Ports} ({a.PortRanges}) targets={a.Targets} probes={a.Probes} {a.Action}: {a.Reason}");
+    /// <summary>What AbuseIPDB says of the source of <paramref name="alert"/>, if known.</summary>
+    public Reputation? ReputationOf(AlertRecord alert) => Reputations?.GetValueOrDefault(alert.Source);
+
+    /// <summary>One alert as one line of text, with its source's reputation when known.</summary>
+    public string Line(AlertRecord a)
+    {
+        ArgumentNullException.ThrowIfNull(a);
+        string reputation = ReputationOf(a) is { } r
+            ? string.Create(CultureInfo.InvariantCulture, $" abuseipdb={r.Score} reports={r.TotalReports} country={r.CountryCode ?? "-"}")
+            : "";
+        return string.Create(CultureInfo.InvariantCulture,
+            $"{a.Raised ?? a.Last:yyyy-MM-dd HH:mm:ss} UTC {a.Severity} {a.Source} {string.Join(',', a.Kinds)} ports={a.Ports} ({a.PortRanges}) targets={a.Targets} probes={a.Probes}{reputation} {a.Action}: {a.Reason}");
+    }
 
     public string Text
     {

@@ -1,4 +1,5 @@
 using PortSentinel.Decide;
+using PortSentinel.Intel;
 using PortSentinel.Record;
 
 namespace PortSentinel.Notify;
@@ -10,7 +11,9 @@ public sealed record ChannelStatus(string Name, long Sent, long Failed, int Wait
 /// Delivers alerts to the channels: it reads the sensor's feed on a task of its own (the sensor
 /// never waits for it), keeps for each channel the alerts at or above its severity, and every
 /// <c>DigestSeconds</c> sends them as one digest, retried 1 s, 2 s, 4 s … apart up to
-/// <c>Attempts</c> times. Each channel has its own task: a slow or dead one delays no other.
+/// <c>Attempts</c> times. Each channel has its own task: a slow or dead one delays no other. An
+/// alert decided again before its digest goes (its reputation came) replaces the first decision;
+/// a reputation that comes before the digest goes is sent with it.
 /// </summary>
 public sealed class Notifier : IDisposable
 {
@@ -58,11 +61,18 @@ public sealed class Notifier : IDisposable
     {
         await foreach (SensorEvent e in _subscription.Reader.ReadAllAsync().ConfigureAwait(false))
         {
-            if (e is AlertEvent { Ended: false, Alert: { Severity: { } s } alert } && Enum.TryParse(s, ignoreCase: true, out Severity severity))
+            if (e is AlertEvent { Ended: false, Alert: { Severity: { } s } alert } raised && Enum.TryParse(s, ignoreCase: true, out Severity severity))
             {
                 foreach (Worker worker in _workers.Where(w => severity >= w.Channel.MinSeverity))
                 {
-                    worker.Add(alert, e.At);
+                    worker.Add(alert, raised.Reputation, e.At);
+                }
+            }
+            else if (e is ReputationEvent known)
+            {
+                foreach (Worker worker in _workers)
+                {
+                    worker.Learn(known.Reputation);
                 }
             }
         }
@@ -171,7 +181,9 @@ public sealed class Notifier : IDisposable
     {
         private readonly Lock _gate = new();
         private readonly List<AlertRecord> _listed = [];
+        private readonly Dictionary<long, string> _severityOf = []; // every alert counted, by id
         private readonly Dictionary<string, int> _bySeverity = [];
+        private readonly Dictionary<string, Reputation> _reputations = []; // of listed sources
         private int _count;
         private DateTimeOffset _from;
         private DateTimeOffset _to;
@@ -182,7 +194,7 @@ public sealed class Notifier : IDisposable
 
         public INotifyChannel Channel { get; } = channel;
 
-        public void Add(AlertRecord alert, DateTimeOffset at)
+        public void Add(AlertRecord alert, Reputation? reputation, DateTimeOffset at)
         {
             lock (_gate)
             {
@@ -191,11 +203,35 @@ public sealed class Notifier : IDisposable
                     _from = at;
                 }
                 _to = at;
+                if (_severityOf.Remove(alert.Id, out string? before))
+                {
+                    // Decided again: the new decision replaces the first, counted once.
+                    _bySeverity[before]--;
+                    _count--;
+                    _listed.RemoveAll(a => a.Id == alert.Id);
+                }
+                _severityOf[alert.Id] = alert.Severity!;
                 _count++;
                 _bySeverity[alert.Severity!] = _bySeverity.GetValueOrDefault(alert.Severity!) + 1;
                 if (_listed.Count < Digest.ListedMost)
                 {
                     _listed.Add(alert);
+                    if (reputation is not null)
+                    {
+                        _reputations[alert.Source] = reputation;
+                    }
+                }
+            }
+        }
+
+        /// <summary>Keeps the reputation of a listed source for the digest.</summary>
+        public void Learn(Reputation reputation)
+        {
+            lock (_gate)
+            {
+                if (_listed.Exists(a => a.Source == reputation.Address))
+                {
+                    _reputations[reputation.Address] = reputation;
                 }
             }
         }
@@ -208,9 +244,11 @@ public sealed class Notifier : IDisposable
                 {
                     return null;
                 }
-                var digest = new Digest([.. _listed], _count, new Dictionary<string, int>(_bySeverity), _from, _to);
+                var digest = new Digest([.. _listed], _count, _bySeverity.Where(p => p.Value > 0).ToDictionary(), _from, _to, new Dictionary<string, Reputation>(_reputations));
                 _listed.Clear();
+                _severityOf.Clear();
                 _bySeverity.Clear();
+                _reputations.Clear();
                 _count = 0;
                 return digest;
             }

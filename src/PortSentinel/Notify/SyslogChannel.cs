@@ -26,7 +26,7 @@ public sealed class SyslogChannel(SyslogOptions options) : INotifyChannel
         {
             throw new InvalidOperationException($"{NotifyOptions.Section}:Syslog:Address \"{options.Address}\" is not udp://HOST:PORT, tcp://HOST:PORT or unix:///PATH");
         }
-        var messages = digest.Listed.Select(a => Format(Code(a.Severity), "ALERT", Digest.Line(a), a.Raised ?? a.Last)).ToList();
+        var messages = digest.Listed.Select(a => Format(Code(a.Severity), "ALERT", digest.Line(a), a.Raised ?? a.Last)).ToList();
         if (digest.Count > digest.Listed.Count)
         {
             messages.Add(Format(4, "DIGEST", $"{digest.Count} alerts ({digest.Severities}) from {digest.From:HH:mm:ss} to {digest.To:HH:mm:ss} UTC, {digest.Count - digest.Listed.Count} not listed", digest.To));

@@ -1,6 +1,8 @@
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using PortSentinel.Decide;
+using PortSentinel.Intel;
+using PortSentinel.Record;
 
 namespace PortSentinel.Notify;
 
@@ -52,9 +54,17 @@ public sealed class WebhookChannel(WebhookOptions options, TimeSpan timeout) : I
                 ["bySeverity"] = new JsonObject([.. digest.BySeverity.Select(p => KeyValuePair.Create(p.Key, (JsonNode?)p.Value))]),
                 ["from"] = digest.From,
                 ["to"] = digest.To,
-                ["alerts"] = new JsonArray([.. digest.Listed.Select(a => (JsonNode?)System.Text.Json.JsonSerializer.SerializeToNode(a, _json))]),
+                ["alerts"] = new JsonArray([.. digest.Listed.Select(a => (JsonNode?)Alert(a, digest.ReputationOf(a)))]),
             },
         };
+    }
+
+    /// <summary>An alert as the generic format gives it: the dashboard's fields, and <c>reputation</c> (null when not known).</summary>
+    private static JsonObject Alert(AlertRecord alert, Reputation? reputation)
+    {
+        JsonObject node = System.Text.Json.JsonSerializer.SerializeToNode(alert, _json)!.AsObject();
+        node["reputation"] = System.Text.Json.JsonSerializer.SerializeToNode(reputation, _json);
+        return node;
     }
 
     private static readonly System.Text.Json.JsonSerializerOptions _json = new(System.Text.Json.JsonSerializerDefaults.Web);

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using PortSentinel.Decide;
+using PortSentinel.Intel;
 
 namespace PortSentinel.Record;
 
@@ -149,6 +150,9 @@ public sealed class EventLog : IDisposable
             case BanEvent ban:
                 WriteBan(json, ban);
                 break;
+            case ReputationEvent known:
+                WriteReputation(json, known.Reputation);
+                break;
         }
         json.WriteStartObject("observer");
         json.WriteString("hostname", _host);
@@ -179,9 +183,7 @@ public sealed class EventLog : IDisposable
         json.WriteString("start", a.First);
         json.WriteString("end", a.Last);
         json.WriteEndObject();
-        json.WriteStartObject("source");
-        json.WriteString("ip", a.Source);
-        json.WriteEndObject();
+        WriteSource(json, a.Source, e.Reputation);
         if (a.TargetList.Count > 0)
         {
             json.WriteStartObject("destination");
@@ -208,6 +210,63 @@ public sealed class EventLog : IDisposable
         json.WriteNumber("targets", a.Targets);
         WriteStrings(json, "target_list", a.TargetList);
         json.WriteNumber("probes", a.Probes);
+        if (e.Reputation is { } reputation)
+        {
+            WriteReputationFields(json, reputation);
+        }
+        json.WriteEndObject();
+    }
+
+    /// <summary>A lookup that completed after its source's alert: an enrichment of that source.</summary>
+    private static void WriteReputation(Utf8JsonWriter json, Reputation reputation)
+    {
+        json.WriteStartObject("event");
+        json.WriteString("kind", "enrichment");
+        WriteStrings(json, "category", ["threat"]);
+        WriteStrings(json, "type", ["indicator"]);
+        json.WriteString("action", "reputation");
+        json.WriteString("module", "portsentinel");
+        json.WriteString("provider", "abuseipdb");
+        json.WriteEndObject();
+        WriteSource(json, reputation.Address, reputation);
+        json.WriteStartObject("portsentinel");
+        WriteReputationFields(json, reputation);
+        json.WriteEndObject();
+    }
+
+    private static void WriteSource(Utf8JsonWriter json, string address, Reputation? reputation)
+    {
+        json.WriteStartObject("source");
+        json.WriteString("ip", address);
+        if (reputation?.CountryCode is { } country)
+        {
+            json.WriteStartObject("geo");
+            json.WriteString("country_iso_code", country);
+            json.WriteEndObject();
+        }
+        json.WriteEndObject();
+    }
+
+    /// <summary><c>reputation</c> inside <c>portsentinel</c>: what AbuseIPDB said, and when it was asked.</summary>
+    private static void WriteReputationFields(Utf8JsonWriter json, Reputation r)
+    {
+        json.WriteStartObject("reputation");
+        json.WriteString("provider", "abuseipdb");
+        json.WriteNumber("score", r.Score);
+        json.WriteNumber("reports", r.TotalReports);
+        if (r.LastReportedAt is { } last)
+        {
+            json.WriteString("last_reported", last);
+        }
+        if (r.Isp is { } isp)
+        {
+            json.WriteString("isp", isp);
+        }
+        if (r.Domain is { } domain)
+        {
+            json.WriteString("domain", domain);
+        }
+        json.WriteString("checked", r.CheckedAt);
         json.WriteEndObject();
     }
 

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Text.Json;
 using Microsoft.Data.Sqlite;
 using PortSentinel.Capture;
 using PortSentinel.Decide;
@@ -162,6 +163,52 @@ public sealed class ReputationTests : IAsyncLifetime, IDisposable
         Assert.Contains(_log, l => l.StartsWith($"DETECTED {Clean} ", StringComparison.Ordinal) && l.Contains("AbuseIPDB score 0", StringComparison.Ordinal));
         Assert.Equal(asked, _server.Checks.Count);
         Assert.Equal(2, reputation.Status().Lookups);
+    }
+
+    [Fact]
+    public void A_reputation_reaches_the_watchers_with_the_alert_when_known_and_on_its_own_when_it_comes_later()
+    {
+        _server.Scores[KnownBad] = 95;
+        string path = Path.Combine(_data, "events.jsonl");
+        using var reputation = new ReputationService(Options(), _store, _log.Enqueue);
+        using var sensor = new Sensor([], new LiveCaptureOptions(), new TrapOptions(), new DetectorOptions(), new Decider(new Allowlist(HostFacts.Read(), []), new DecideOptions { BlockAt = Severity.High }), new DryRunFirewall(), new FirewallOptions(), _store, _log.Enqueue)
+        {
+            Reputation = reputation,
+        };
+        using SensorFeed.Subscription feed = sensor.Feed.Subscribe(1000);
+        using (var events = new EventLog(new EventLogOptions { Path = path }, sensor.Feed, _log.Enqueue))
+        {
+            sensor.Start();
+            sensor.Detected(SynScan(KnownBad));
+            Eventually(() => _store.ActiveBans(DateTimeOffset.UtcNow).Count == 1, "the known-bad scanner was not blocked");
+            sensor.Detected(SynScan(KnownBad)); // again: decided with the cached reputation
+            Eventually(() => _store.Alerts(new AlertQuery { Source = KnownBad }).Total == 2, "the second detection was not recorded");
+        }
+
+        var seen = new List<SensorEvent>();
+        while (feed.Reader.TryRead(out SensorEvent? e))
+        {
+            seen.Add(e);
+        }
+        AlertEvent[] alerts = [.. seen.OfType<AlertEvent>().Where(a => !a.Ended)];
+        Assert.Equal(3, alerts.Length); // raised, decided again with its reputation, raised again
+        Assert.Equal((null, "log"), (alerts[0].Reputation, alerts[0].Alert.Action));
+        Assert.Equal((95, "block", alerts[0].Alert.Id), (alerts[1].Reputation?.Score, alerts[1].Alert.Action, alerts[1].Alert.Id));
+        Assert.Equal(95, alerts[2].Reputation?.Score);
+        int looked = seen.FindIndex(e => e is ReputationEvent { Reputation.Address: KnownBad, Reputation.Score: 95 });
+        Assert.InRange(looked, seen.IndexOf(alerts[0]) + 1, seen.IndexOf(alerts[1]) - 1);
+
+        JsonElement[] lines = [.. File.ReadAllLines(path).Select(l => JsonDocument.Parse(l).RootElement.Clone())];
+        Assert.Equal(["scan-detected", "reputation", "scan-detected", "ban-added", "scan-detected", "ban-added"],
+            lines.Where(l => l.GetProperty("event").GetProperty("action").GetString() != "scan-ended").Select(l => l.GetProperty("event").GetProperty("action").GetString()));
+        JsonElement enrichment = lines.Single(l => l.GetProperty("event").GetProperty("action").GetString() == "reputation");
+        Assert.Equal(("enrichment", KnownBad, "NL"), (enrichment.GetProperty("event").GetProperty("kind").GetString(),
+            enrichment.GetProperty("source").GetProperty("ip").GetString(), enrichment.GetProperty("source").GetProperty("geo").GetProperty("country_iso_code").GetString()));
+        JsonElement scored = enrichment.GetProperty("portsentinel").GetProperty("reputation");
+        Assert.Equal(("abuseipdb", 95, 285), (scored.GetProperty("provider").GetString(), scored.GetProperty("score").GetInt32(), scored.GetProperty("reports").GetInt32()));
+        JsonElement[] detected = [.. lines.Where(l => l.GetProperty("event").GetProperty("action").GetString() == "scan-detected")];
+        Assert.False(detected[0].GetProperty("portsentinel").TryGetProperty("reputation", out _));
+        Assert.All(detected[1..], l => Assert.Equal(95, l.GetProperty("portsentinel").GetProperty("reputation").GetProperty("score").GetInt32()));
     }
 
     [Fact]

@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using PortSentinel.Cli.Commands;
 using PortSentinel.Decide;
 using PortSentinel.Detect;
+using PortSentinel.Intel;
 using PortSentinel.Notify;
 using PortSentinel.Record;
 
@@ -77,6 +78,40 @@ public sealed class NotifierTests : IAsyncLifetime, IDisposable
         Assert.Contains("Subject: PortSentinel: 50 alerts (5 critical, 45 high)", data, StringComparison.Ordinal);
         Assert.Contains("UTC critical 198.51.100.0 tcp-syn,vertical ports=100 (tcp 1-100) targets=1 probes=100 block: scan 0", data, StringComparison.Ordinal);
         Assert.Contains("and 30 more", data, StringComparison.Ordinal);
+    }
+
+    private static Reputation Known(string address, int score) => new(address, score, "NL", "Example Hosting", "example.net", score * 3, DateTimeOffset.UtcNow.AddHours(-1), DateTimeOffset.UtcNow);
+
+    [Fact]
+    public void A_reputation_known_or_learned_before_the_digest_goes_is_sent_with_it_and_a_redecided_alert_replaces_its_first_decision()
+    {
+        var feed = new SensorFeed();
+        var options = new NotifyOptions
+        {
+            DigestSeconds = 3, // everything below is published within the first interval
+            Webhooks = [new WebhookOptions { Url = _web.Address + "/hook", Format = "generic", MinSeverity = Severity.Medium }],
+            Syslog = new SyslogOptions { Address = _syslog.Udp, MinSeverity = Severity.Medium },
+        };
+        using (var notifier = new Notifier(options, Notifier.Channels(options), feed, _log.Enqueue))
+        {
+            feed.Publish(new AlertEvent(DateTimeOffset.UtcNow, Alert(1, "medium"), Ended: false, Known("198.51.100.1", 40)));
+            feed.Publish(new AlertEvent(DateTimeOffset.UtcNow, Alert(2, "medium"), Ended: false));
+            feed.Publish(new ReputationEvent(DateTimeOffset.UtcNow, Known("198.51.100.2", 95)));
+            feed.Publish(new AlertEvent(DateTimeOffset.UtcNow, Alert(2, "critical"), Ended: false, Known("198.51.100.2", 95))); // decided again with it
+            feed.Publish(new ReputationEvent(DateTimeOffset.UtcNow, Known("203.0.113.9", 100))); // no alert of it waits
+            Eventually(() => !_web.Posts.IsEmpty && _syslog.Messages.Count >= 2, "no digest arrived");
+        }
+
+        JsonNode body = Assert.Single(_web.Posts).Body;
+        Assert.Equal(2, body["count"]!.GetValue<int>());
+        Assert.Equal((1, 1), (body["bySeverity"]!["medium"]!.GetValue<int>(), body["bySeverity"]!["critical"]!.GetValue<int>()));
+        JsonArray alerts = body["alerts"]!.AsArray();
+        Assert.Equal([1L, 2L], alerts.Select(a => a!["id"]!.GetValue<long>()));
+        Assert.Equal(40, alerts[0]!["reputation"]!["score"]!.GetValue<int>());
+        Assert.Equal(("critical", 95, "Example Hosting"), (alerts[1]!["severity"]!.GetValue<string>(), alerts[1]!["reputation"]!["score"]!.GetValue<int>(), alerts[1]!["reputation"]!["isp"]!.GetValue<string>()));
+        Assert.DoesNotContain("203.0.113.9", body.ToJsonString(), StringComparison.Ordinal);
+        Assert.Contains(_syslog.Messages, m => m.Contains("critical 198.51.100.2 tcp-syn,vertical ports=100 (tcp 1-100) targets=1 probes=100 abuseipdb=95 reports=285 country=NL block", StringComparison.Ordinal));
+        Assert.DoesNotContain(_syslog.Messages, m => m.Contains("medium 198.51.100.2", StringComparison.Ordinal));
     }
 
     [Fact]

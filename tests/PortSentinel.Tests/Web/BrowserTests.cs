@@ -259,6 +259,44 @@ public sealed class BrowserTests : IAsyncLifetime
     }
 
     [BrowserFact]
+    public async Task A_reputation_looked_up_after_the_alert_appears_on_the_open_overview_and_alerts_pages()
+    {
+        const string Source = "45.155.205.9"; // data only: no packet goes to it
+        await using DashboardHost host = DashboardHost.Start();
+        IPage overview = await LogIn(host, "viewer", DashboardHost.ViewerPassword);
+        IPage alerts = await LogIn(host, "viewer", DashboardHost.ViewerPassword, "/alerts.html");
+        await overview.WaitForFunctionAsync("document.body.dataset.live === 'connected'");
+        await alerts.WaitForFunctionAsync("document.body.dataset.live === 'connected'");
+        host.Sensor.Detected(new Detection
+        {
+            Source = PortSentinel.Decode.NetAddress.Parse(Source),
+            Kinds = ScanKinds.TcpSyn | ScanKinds.Vertical,
+            Targets = [PortSentinel.Decode.NetAddress.Parse("192.0.2.2")],
+            TargetCount = 1,
+            Ports = 40,
+            PortRanges = "tcp 1-40",
+            Protocols = 0,
+            Probes = 40,
+            First = DateTimeOffset.UtcNow.AddSeconds(-1),
+            Last = DateTimeOffset.UtcNow,
+            Trigger = "trw",
+            Confidence = 1,
+            Outcomes = new DetectionOutcomes(0, 40, 0, 0, 0),
+            Final = true,
+        });
+        await overview.WaitForSelectorAsync($"#feed li[data-source='{Source}']");
+        await alerts.WaitForSelectorAsync($"#alerts tr[data-source='{Source}']");
+        Assert.Equal(0, await overview.Locator("#feed .reputation").CountAsync());
+        Assert.Equal(0, await alerts.Locator("#alerts .reputation").CountAsync());
+
+        var looked = new PortSentinel.Intel.Reputation(Source, 95, "NL", "Example Hosting", "example.net", 285, null, DateTimeOffset.UtcNow);
+        host.SensorStore.SaveReputation(looked);
+        host.Sensor.Feed.Publish(new ReputationEvent(DateTimeOffset.UtcNow, looked));
+        await overview.WaitForSelectorAsync($"#feed li[data-source='{Source}'] .reputation:text-is('AbuseIPDB 95')");
+        await alerts.WaitForSelectorAsync($"#alerts tr[data-source='{Source}'] .reputation:text-is('AbuseIPDB 95')");
+    }
+
+    [BrowserFact]
     public async Task The_mailed_report_renders_with_its_charts_and_nothing_to_fetch()
     {
         string directory = Directory.CreateTempSubdirectory("ps-report-view-").FullName;

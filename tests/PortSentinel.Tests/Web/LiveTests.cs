@@ -4,6 +4,7 @@ using System.Text.Json;
 using PortSentinel.Capture;
 using PortSentinel.Decode;
 using PortSentinel.Detect;
+using PortSentinel.Intel;
 using PortSentinel.Record;
 
 namespace PortSentinel.Tests.Web;
@@ -106,6 +107,36 @@ public sealed class LiveTests
         Assert.True(alert.GetProperty("id").GetInt64() > 0);
         JsonElement traffic = await stream.Next("traffic", TimeSpan.FromSeconds(2));
         Assert.True(traffic.TryGetProperty("tcp", out _));
+    }
+
+    [Fact]
+    public async Task A_reputation_comes_before_its_alert_when_known_and_on_its_own_when_looked_up_later()
+    {
+        await using DashboardHost host = DashboardHost.Start();
+        using var viewer = await host.LogIn("viewer");
+        await using var stream = await EventStream.Open(viewer);
+        var known = new Reputation("45.155.205.9", 95, "NL", "Example Hosting", "example.net", 285, null, DateTimeOffset.UtcNow);
+        host.Sensor.Feed.Publish(new AlertEvent(DateTimeOffset.UtcNow, Alert(9) with { Source = known.Address }, Ended: false, known));
+        var (name, data) = await NextNotTraffic(stream);
+        Assert.Equal(("reputation", "45.155.205.9", 95), (name, data.GetProperty("address").GetString(), data.GetProperty("score").GetInt32()));
+        (name, data) = await NextNotTraffic(stream);
+        Assert.Equal(("alert", "45.155.205.9"), (name, data.GetProperty("source").GetString()));
+
+        host.Sensor.Feed.Publish(new ReputationEvent(DateTimeOffset.UtcNow, known with { Address = "45.155.205.10", Score = 0, CountryCode = null }));
+        JsonElement later = await stream.Next("reputation", TimeSpan.FromSeconds(1));
+        Assert.Equal(("45.155.205.10", 0, JsonValueKind.Null), (later.GetProperty("address").GetString(), later.GetProperty("score").GetInt32(), later.GetProperty("countryCode").ValueKind));
+    }
+
+    private static async Task<(string Name, JsonElement Data)> NextNotTraffic(EventStream stream)
+    {
+        while (true)
+        {
+            var (name, data) = await stream.Next(TimeSpan.FromSeconds(1));
+            if (name != "traffic")
+            {
+                return (name, data);
+            }
+        }
     }
 
     [Fact]
