@@ -133,6 +133,36 @@ public sealed class NftablesFirewallTests : FirewallBackendTests
     }
 
     [NamespaceFact]
+    public void One_address_goes_in_through_netlink_with_its_timeout_and_what_netlink_cannot_do_is_told_in_nfts_words()
+    {
+        using (var netlink = new NftNetlink())
+        {
+            Assert.Equal(0, InTarget(() => netlink.Create(NftablesFirewall.Table, "hosts4", NetAddress.Parse("192.0.2.77"), TimeSpan.FromMinutes(3))));
+            Assert.Equal(17, InTarget(() => netlink.Create(NftablesFirewall.Table, "hosts4", NetAddress.Parse("192.0.2.77"), TimeSpan.FromMinutes(3)))); // EEXIST
+            Assert.Equal(2, InTarget(() => netlink.Create(NftablesFirewall.Table, "no-such-set", NetAddress.Parse("192.0.2.78"), null))); // ENOENT
+            Assert.Empty(InTarget(() => Firewall.Unblock([NetPrefix.Parse("192.0.2.77")])));
+        }
+        Assert.Empty(InTarget(() => Firewall.Block([Ban("203.0.113.7", TimeSpan.FromMinutes(10))])));
+        Assert.Empty(InTarget(() => Firewall.Block([Ban("2001:db8::7")])));
+        Assert.Empty(InTarget(() => Firewall.Block([Ban("203.0.113.7", TimeSpan.FromMinutes(20))]))); // there already: the longer ban stays
+        Assert.Empty(InTarget(() => Firewall.Block([Ban("203.0.113.7", TimeSpan.FromMinutes(5))])));
+        var held = InTarget(Firewall.List).ToDictionary(b => b.Network.ToString(), b => b.Remaining?.TotalSeconds);
+        Assert.Equal(2, held.Count);
+        Assert.InRange(held["203.0.113.7"]!.Value, 1100, 1200);
+        Assert.Null(held["2001:db8::7"]);
+        var (exit, output) = NamespacePair.Exec(Pair.Target, TimeSpan.FromSeconds(10), "nft", "list", "set", "inet", NftablesFirewall.Table, "hosts6");
+        Assert.True(exit == 0, output);
+        Assert.Contains("2001:db8::7", output, StringComparison.Ordinal);
+
+        // Without its table the kernel refuses the element; the failure says so as nft would.
+        (exit, output) = NamespacePair.Exec(Pair.Target, TimeSpan.FromSeconds(10), "nft", "delete", "table", "inet", NftablesFirewall.Table);
+        Assert.True(exit == 0, output);
+        FirewallFailure failure = Assert.Single(InTarget(() => Firewall.Block([Ban("203.0.113.8", TimeSpan.FromMinutes(1))])));
+        Assert.Equal(NetPrefix.Parse("203.0.113.8"), failure.Network);
+        Assert.Contains("No such file or directory", failure.Reason, StringComparison.Ordinal);
+    }
+
+    [NamespaceFact]
     public void Ten_thousand_bans_go_in_as_one_batch()
     {
         var bans = Enumerable.Range(1, 10_000).Select(i => Ban($"2001:db8:f::{i:x}", TimeSpan.FromHours(1))).ToList();

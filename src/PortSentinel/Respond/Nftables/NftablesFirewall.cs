@@ -16,8 +16,10 @@ namespace PortSentinel.Respond.Nftables;
 /// almost nothing. Nothing outside the table is touched. Addresses and networks are kept apart
 /// because every change to an interval set is checked against all its elements: measured here, one
 /// add into an interval set of 100,000 took hundreds of milliseconds, against a fraction of one
-/// into a hash set (docs/performance.md). The netlink socket belongs to the network namespace of
-/// the thread that makes the first change.
+/// into a hash set (docs/performance.md). One address banned alone (the sensor's decision) goes
+/// straight through nf_tables' netlink (<see cref="NftNetlink"/>), without libnftables' parsing
+/// and cache fetch. The netlink sockets belong to the network namespace of the thread that makes
+/// the first change.
 /// It also has a kernel guard (<see cref="Arm"/>): rules on the output hook that see the host
 /// refuse a source's first contacts and hold that source before the sensor has decided.
 /// </summary>
@@ -30,6 +32,7 @@ public sealed class NftablesFirewall : IFirewall, IKernelGuard
     private static readonly string[] _sets = ["hosts4", "hosts6", "nets4", "nets6"];
 
     private readonly NftContextHandle _context;
+    private readonly NftNetlink _netlink = new();
 
     public NftablesFirewall()
     {
@@ -155,6 +158,12 @@ public sealed class NftablesFirewall : IFirewall, IKernelGuard
     public IReadOnlyList<FirewallFailure> Block(IReadOnlyList<FirewallEntry> entries)
     {
         ArgumentNullException.ThrowIfNull(entries);
+        // The sensor's ban of one scanner: straight through netlink, one round trip. Anything but
+        // success (the address already there, an error) goes the libnftables way below.
+        if (entries is [{ Network.IsHost: true } one] && _netlink.Create(Table, _sets[SetOf(one.Network)], one.Network.Address, one.Timeout) == 0)
+        {
+            return [];
+        }
         // "create" fails on an element already there (where "add" would overwrite its timeout);
         // such an entry then keeps the longer ban of the two.
         var failures = new List<FirewallFailure>();
@@ -251,7 +260,11 @@ public sealed class NftablesFirewall : IFirewall, IKernelGuard
     // The chain, not the table: listing the table would list every ban.
     public bool Intact() => Run($"list chain {Family} {Table} prerouting", out _);
 
-    public void Dispose() => _context.Dispose();
+    public void Dispose()
+    {
+        _netlink.Dispose();
+        _context.Dispose();
+    }
 
     private List<FirewallFailure> Apply<T>(IReadOnlyList<T> items, Func<T, NetPrefix> network, Action<StringBuilder, T> element, string verb, bool absentIsDone)
     {
