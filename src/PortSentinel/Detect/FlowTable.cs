@@ -99,10 +99,10 @@ internal sealed class FlowTable
 
     public FlowTable(int capacity)
     {
-        _memory = GC.AllocateArray<byte>((capacity * Unsafe.SizeOf<Flow>()) + LineBytes, pinned: true);
+        _memory = ResidentMemory.Touch(GC.AllocateArray<byte>((capacity * Unsafe.SizeOf<Flow>()) + LineBytes, pinned: true));
         nint address = Marshal.UnsafeAddrOfPinnedArrayElement(_memory, 0);
         _offset = (int)((LineBytes - (address % LineBytes)) % LineBytes);
-        _ends = new FlowEnds[capacity];
+        _ends = ResidentMemory.Touch(new FlowEnds[capacity]);
         _setMask = (capacity / Ways) - 1;
         Capacity = capacity;
     }
@@ -118,6 +118,9 @@ internal sealed class FlowTable
         ref Unsafe.As<byte, Flow>(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_memory), _offset + (slot * Unsafe.SizeOf<Flow>())));
 
     public ref FlowEnds Ends(int slot) => ref _ends[slot];
+
+    /// <summary>The hot part of every slot, in slot order, for a walk of the whole table.</summary>
+    public Span<Flow> Slots => MemoryMarshal.Cast<byte, Flow>(_memory.AsSpan(_offset, Capacity * Unsafe.SizeOf<Flow>()));
 
     /// <summary>The slot of the contact, refreshed as seen at <paramref name="now"/>, or -1.</summary>
     public int Find(scoped in NetAddress initiator, scoped in NetAddress responder, ushort port, byte protocol, long now)

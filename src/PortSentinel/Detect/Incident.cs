@@ -1,3 +1,4 @@
+using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Text;
 using PortSentinel.Decode;
@@ -297,24 +298,13 @@ internal sealed class Incident
     // At most this many ranges per protocol are written out; the rest is summarised as "…".
     private const int MaxRanges = 32;
 
-    // Walks 65,536 bits per protocol for each report: compiled optimised from the start (see Detector.Seed).
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Describe(StringBuilder text, string name, ulong[] bits)
     {
         int ranges = 0;
-        int port = 0;
-        while (port < 65536)
+        for (int port = Next(bits, 0, set: true); port < 65536; port = Next(bits, port, set: true))
         {
-            if (!IsSet(bits, port))
-            {
-                port++;
-                continue;
-            }
             int start = port;
-            while (port < 65536 && IsSet(bits, port))
-            {
-                port++;
-            }
+            port = Next(bits, port, set: false);
             if (ranges == 0)
             {
                 text.Append(text.Length == 0 ? "" : "; ").Append(name).Append(' ');
@@ -337,7 +327,26 @@ internal sealed class Incident
         }
     }
 
-    private static bool IsSet(ulong[] bits, int port) => (bits[port >> 6] & (1UL << (port & 63))) != 0;
+    /// <summary>The first port from <paramref name="from"/> on whose bit is <paramref name="set"/>, or 65536: a word at a time.</summary>
+    private static int Next(ulong[] bits, int from, bool set)
+    {
+        int w = from >> 6;
+        if (w >= bits.Length)
+        {
+            return 65536;
+        }
+        ulong flip = set ? 0 : ulong.MaxValue;
+        ulong word = (bits[w] ^ flip) & (ulong.MaxValue << (from & 63));
+        while (word == 0)
+        {
+            if (++w == bits.Length)
+            {
+                return 65536;
+            }
+            word = bits[w] ^ flip;
+        }
+        return (w << 6) + BitOperations.TrailingZeroCount(word);
+    }
 
     private static int SetBit(ulong[] bits, ushort port)
     {

@@ -17,7 +17,7 @@ internal sealed class SettledCache
 {
     private const int Size = 32768;
 
-    private readonly ulong[] _fingerprints = new ulong[Size];
+    private readonly ulong[] _fingerprints = ResidentMemory.Touch(new ulong[Size]);
 
     /// <summary>The fingerprint of a packet's 5-tuple, the same in both directions; 0 for packets that must always be examined.</summary>
     public static ulong Fingerprint(in Packet p)

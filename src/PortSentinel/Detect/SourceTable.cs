@@ -56,8 +56,8 @@ internal sealed class SourceTable
 
     public SourceTable(int capacity, long protectionMicros)
     {
-        _tags = new ulong[capacity];
-        _sources = new SourceState[capacity];
+        _tags = ResidentMemory.Touch(new ulong[capacity]);
+        _sources = ResidentMemory.Touch(new SourceState[capacity]);
         _setMask = (capacity / Ways) - 1;
         _protection = protectionMicros;
     }
