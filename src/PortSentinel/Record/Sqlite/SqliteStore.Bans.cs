@@ -63,10 +63,16 @@ public sealed partial class SqliteStore
     {
         lock (_gate)
         {
-            using SqliteCommand query = _connection.CreateCommand();
-            query.CommandText = "SELECT count(*) FROM bans WHERE network = $n";
-            query.Parameters.AddWithValue("$n", network.ToString());
-            return Convert.ToInt32(query.ExecuteScalar());
+            // Asked before every decision: prepared once, so that a decision does not parse SQL.
+            if (_previousBans is null)
+            {
+                _previousBans = _connection.CreateCommand();
+                _previousBans.CommandText = "SELECT count(*) FROM bans WHERE network = $n";
+                _previousBans.Parameters.Add("$n", SqliteType.Text);
+                _previousBans.Prepare();
+            }
+            _previousBans.Parameters[0].Value = network.ToString();
+            return Convert.ToInt32(_previousBans.ExecuteScalar());
         }
     }
 

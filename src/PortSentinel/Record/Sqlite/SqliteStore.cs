@@ -17,6 +17,7 @@ public sealed partial class SqliteStore : IDisposable
     // store, so the sensor never waits behind a page's query (WAL lets readers and the writer
     // work side by side), and each store serialises its own callers.
     private readonly Lock _gate = new();
+    private SqliteCommand? _previousBans;
 
     private SqliteStore(string path, SqliteConnection connection)
     {
@@ -81,6 +82,7 @@ public sealed partial class SqliteStore : IDisposable
     {
         lock (_gate)
         {
+            _previousBans?.Dispose();
             _connection.Dispose();
         }
     }
