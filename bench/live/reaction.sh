@@ -10,7 +10,8 @@
 # A scan that meets a ban is slow (nmap backs off on silence): NMAP_LIMIT (default 120) cuts it
 # short after that many seconds; what it learned by then is all it will learn while banned.
 # SENSOR_ARGS adds options to `run` (e.g. "--set Capture:ReadTimeoutMilliseconds=2"), WRAP a
-# command in front of it (e.g. "nice -n -10").
+# command in front of it (e.g. "nice -n -10"). DUMP=0 leaves out the capture in the target (and
+# with it the guard's figure): tcpdump competes with the sensor for the CPUs while it records.
 set -euo pipefail
 runs=${1:-5}
 timing=${2:-}
@@ -31,17 +32,22 @@ for run in $(seq 1 "$runs"); do
   for _ in $(seq 1 100); do grep -q "RUNNING" "$work/sensor-$run.log" && break; sleep 0.1; done
   # -d2 only makes nmap print each port state as it learns it ("Discovered closed port 7/tcp"),
   # so what it learned is known even when a scan that meets only silence is cut short.
-  ip netns exec "$t" timeout "$((limit + 60))" tcpdump -i "$tdev" -s 96 -w "$work/scan-$run.pcap" tcp 2>/dev/null &
-  dump=$!
-  pids+=("$dump")
+  if [ "${DUMP:-1}" = 1 ]; then
+    ip netns exec "$t" timeout "$((limit + 60))" tcpdump -i "$tdev" -s 96 -w "$work/scan-$run.pcap" tcp 2>/dev/null &
+    dump=$!
+    pids+=("$dump")
+  fi
   sleep 1 # tcpdump is listening
   start=$EPOCHREALTIME
   ip netns exec "$s" timeout "$limit" nmap -d2 -n -Pn -sS -p 1-1000 $timing --max-retries 1 198.51.100.2 >"$work/nmap-$run.txt" 2>&1 && end="done in" || end="stopped after"
   took=$(awk "BEGIN { print $EPOCHREALTIME - $start }")
   sleep 0.5
   kill -TERM "$sensor"; wait "$sensor" || true
-  kill -INT "$dump" 2>/dev/null || true; wait "$dump" || true
-  held=$(python3 "$root/bench/live/held-after.py" "$work/scan-$run.pcap")
+  held=-
+  if [ "${DUMP:-1}" = 1 ]; then
+    kill -INT "$dump" 2>/dev/null || true; wait "$dump" || true
+    held=$(python3 "$root/bench/live/held-after.py" "$work/scan-$run.pcap")
+  fi
   banned=$(grep -m1 -o 'BANNED.*' "$work/sensor-$run.log" || true)
   learned=$( (grep -oE 'Discovered (open|closed) port [0-9]+' "$work/nmap-$run.txt" || true) | sort -u | wc -l)
   open=$( (grep -oE 'Discovered open port [0-9]+' "$work/nmap-$run.txt" || true) | sort -u | wc -l)

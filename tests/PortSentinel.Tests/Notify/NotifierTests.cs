@@ -185,6 +185,25 @@ public sealed class NotifierTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
+    public void A_mail_server_that_refuses_the_recipient_is_told_in_the_log_and_health_and_tried_again()
+    {
+        _smtp.Refusals.Enqueue("550 5.1.1 <ops@example.net>: no such mailbox");
+        var feed = new SensorFeed();
+        var email = Mail();
+        email.To = ["ops@example.net"];
+        var options = new NotifyOptions { DigestSeconds = 1, Attempts = 3, Email = email };
+        using var notifier = new Notifier(options, Notifier.Channels(options), feed, _log.Enqueue);
+        feed.Publish(new AlertEvent(DateTimeOffset.UtcNow, Alert(4, "critical"), Ended: false));
+
+        Eventually(() => notifier.Status()[0].Sent == 1, "the mail was not sent again after the refusal");
+        Assert.Equal(1L, notifier.Status()[0].Failed);
+        Assert.Contains(_log, l => l.StartsWith("WARNING notify email 127.0.0.1:", StringComparison.Ordinal) && l.Contains("trying again in 1s", StringComparison.Ordinal));
+        var (_, to, data) = Assert.Single(_smtp.Mails);
+        Assert.Equal(["<ops@example.net>"], to);
+        Assert.Contains("critical 198.51.100.4", SmtpSink.Readable(data), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Email_upgrades_with_starttls_before_it_logs_in_and_refuses_a_server_it_cannot_trust()
     {
         using var key = System.Security.Cryptography.RSA.Create(2048);

@@ -125,6 +125,9 @@ public sealed class SmtpSink : IDisposable
     /// <summary>Each login: the user and password, and whether the connection was encrypted then.</summary>
     public ConcurrentQueue<(string User, string Password, bool Encrypted)> Logins { get; } = new();
 
+    /// <summary>Replies that refuse the next recipients (e.g. "550 5.1.1 no such mailbox"), one each.</summary>
+    public ConcurrentQueue<string> Refusals { get; } = new();
+
     public int Port => ((IPEndPoint)_listener.LocalEndpoint).Port;
 
     /// <summary>A mail as its reader sees it: headers unfolded, a quoted-printable body decoded.</summary>
@@ -222,6 +225,9 @@ public sealed class SmtpSink : IDisposable
                     case "MAIL":
                         from = line[(line.IndexOf(':', StringComparison.Ordinal) + 1)..].Trim();
                         writer.WriteLine("250 OK");
+                        break;
+                    case "RCPT" when Refusals.TryDequeue(out string? refusal):
+                        writer.WriteLine(refusal);
                         break;
                     case "RCPT":
                         to.Add(line[(line.IndexOf(':', StringComparison.Ordinal) + 1)..].Trim());
