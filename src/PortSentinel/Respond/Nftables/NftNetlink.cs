@@ -41,9 +41,6 @@ internal sealed partial class NftNetlink : IDisposable
     private const ushort NftaSetElemTimeout = 4;
     private const ushort NftaDataValue = 1;
 
-    /// <summary>No answer within a second: the caller takes the libnftables way.</summary>
-    public const int TimedOut = 11; // EAGAIN
-
     private readonly byte[] _message = new byte[512];
     private readonly byte[] _answer = new byte[8192];
     private int _socket = -1;
@@ -107,7 +104,7 @@ internal sealed partial class NftNetlink : IDisposable
         {
             return Marshal.GetLastPInvokeError();
         }
-        Span<long> second = [1, 0]; // struct timeval
+        Span<long> second = [1, 0]; // struct timeval: an answer not come within a second is an error (EAGAIN)
         if (SetOption(socket, SolSocket, SoRcvTimeo, ref MemoryMarshal.GetReference(MemoryMarshal.AsBytes(second)), 16) != 0)
         {
             int error = Marshal.GetLastPInvokeError();
