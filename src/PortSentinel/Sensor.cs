@@ -796,7 +796,7 @@ public sealed class Sensor : IDisposable
         {
             if (failures.FirstOrDefault(f => f.Network == retry.Ban.Network) is { Reason: not null } failure)
             {
-                TimeSpan wait = TimeSpan.FromTicks(Math.Min(_retryMost.Ticks, _retryFirst.Ticks << Math.Min(retry.Attempts, 16)));
+                TimeSpan wait = Backoff.After(retry.Attempts + 1, _retryFirst, _retryMost);
                 Interlocked.Increment(ref _counters.FirewallErrors);
                 _log($"ERROR {_firewall.Name} refused to block {retry.Ban.Network} again ({retry.Attempts + 1} attempts): {failure.ReasonLine}; trying again in {wait.TotalSeconds:0}s");
                 _refused.Add(retry with { Attempts = retry.Attempts + 1, NextTry = tick + (long)wait.TotalMilliseconds });

@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Text.Json;
 using PortSentinel.Record;
 using PortSentinel.Record.Sqlite;
 using PortSentinel.Report;
@@ -11,8 +10,6 @@ namespace PortSentinel.Cli.Commands;
 /// <summary><c>portsentinel report</c>: what happened over a period, as HTML for people or JSON for machines.</summary>
 public static class ReportCommand
 {
-    private static readonly JsonSerializerOptions _json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
-
     public static Command Create()
     {
         var since = new Option<string>("--since") { Description = "The start: a time ago (90m, 24h, 7d) or an ISO 8601 time.", DefaultValueFactory = _ => "24h" };
@@ -71,7 +68,7 @@ public static class ReportCommand
     }
 
     public static string Render(ActivityReport report, string format) =>
-        format == "json" ? JsonSerializer.Serialize(report, _json) + "\n" : ReportHtml.Render(report);
+        format == "json" ? report.ToJson() + "\n" : ReportHtml.Render(report);
 
     private static bool TryTime(string text, DateTimeOffset now, out DateTimeOffset time)
     {

@@ -64,6 +64,7 @@ public static class RunCommand
             Console.Out.WriteLine($"{DateTime.Now.ToString("yyyy-MM-dd HH:mm:ss,fff", CultureInfo.InvariantCulture)} portsentinel[{pid}]: {line}");
 
         var sources = new SettingsSources(config, overrides, firewallName, dataDirectory);
+        string reportsDirectory = Path.Combine(dataDirectory, "reports");
         SensorSettings settings;
         try
         {
@@ -113,7 +114,7 @@ public static class RunCommand
             sensor.Start();
             if (settings.Reports.Enabled)
             {
-                reports = new DailyReports(settings.Reports, settings.Notify.Email, store, Path.Combine(dataDirectory, "reports"), () => Health(sensor), Log);
+                reports = new DailyReports(settings.Reports, settings.Notify.Email, store, reportsDirectory, () => Health(sensor), Log);
                 reports.Start();
             }
             if (settings.Blocklist.Enabled)
@@ -125,7 +126,7 @@ public static class RunCommand
             if (dashboard)
             {
                 webStore = SqliteStore.Open(dataDirectory);
-                var context = new DashboardContext(sensor, webStore, settings.Dashboard, Log) { Settings = running, Notifier = notifier, ReportsDirectory = Path.Combine(dataDirectory, "reports") };
+                var context = new DashboardContext(sensor, webStore, settings.Dashboard, Log) { Settings = running, Notifier = notifier, ReportsDirectory = reportsDirectory };
                 web = Dashboard.Build(context);
                 web.StartAsync().GetAwaiter().GetResult();
                 AnnounceDashboard(web, context, Log);

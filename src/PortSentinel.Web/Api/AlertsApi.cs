@@ -42,8 +42,7 @@ public static class AlertsApi
             return Guards.BadRequest(error);
         }
         var (items, total) = dashboard.Store.Alerts(query);
-        Dictionary<string, Reputation> reputations = items.Select(a => a.Source).Distinct()
-            .Select(dashboard.Store.Reputation).OfType<Reputation>().ToDictionary(r => r.Address);
+        IReadOnlyDictionary<string, Reputation> reputations = dashboard.Store.Reputations([.. items.Select(a => a.Source).Distinct()]);
         return Results.Ok(new AlertPage(items, total, query.Offset / query.Limit + 1, query.Limit, reputations));
     }
 

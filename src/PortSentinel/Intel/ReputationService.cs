@@ -27,6 +27,7 @@ public sealed record ReputationStatus(string State, string? Problem, DateTimeOff
 public sealed class ReputationService : IDisposable
 {
     private const int Attempts = 3;
+    // After a failure: 1 s, then 2, 4, … up to 5 minutes.
     private static readonly TimeSpan _firstPause = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan _longestPause = TimeSpan.FromMinutes(5);
 
@@ -242,7 +243,7 @@ public sealed class ReputationService : IDisposable
             _failures++;
             _failuresInARow++;
             _today += result.RetryAfter is null ? 1 : 0;
-            TimeSpan pause = result.RetryAfter ?? Backoff();
+            TimeSpan pause = result.RetryAfter ?? Backoff.After(_failuresInARow, _firstPause, _longestPause);
             Pause(now, now + pause, result.Problem ?? "the lookup failed");
         }
         return false;
@@ -258,13 +259,6 @@ public sealed class ReputationService : IDisposable
         {
             _log($"WARNING reputation: {why}; lookups paused until {until:yyyy-MM-dd HH:mm:ss} UTC, alerts go on without reputation");
         }
-    }
-
-    /// <summary>1 s after the first failure in a row, then 2, 4, … up to 5 minutes.</summary>
-    private TimeSpan Backoff()
-    {
-        TimeSpan next = _firstPause * Math.Pow(2, Math.Min(_failuresInARow - 1, 16));
-        return next > _longestPause ? _longestPause : next;
     }
 
     private static DateTimeOffset NextUtcMidnight(DateTimeOffset now) => new DateTimeOffset(now.UtcDateTime.Date, TimeSpan.Zero).AddDays(1);

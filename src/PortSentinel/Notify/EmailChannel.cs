@@ -11,11 +11,18 @@ public sealed class EmailChannel(EmailOptions options, TimeSpan timeout) : INoti
 
     public Severity MinSeverity => options.MinSeverity;
 
-    public async Task SendAsync(Digest digest, CancellationToken cancellation)
+    public Task SendAsync(Digest digest, CancellationToken cancellation)
     {
         ArgumentNullException.ThrowIfNull(digest);
+        return MailAsync(options, timeout, digest.Subject, digest.Text.ReplaceLineEndings("\r\n"), html: false, cancellation);
+    }
+
+    /// <summary>Mails <paramref name="body"/> to every recipient of <paramref name="options"/>: alert digests, and the daily report.</summary>
+    public static async Task MailAsync(EmailOptions options, TimeSpan timeout, string subject, string body, bool html, CancellationToken cancellation)
+    {
+        ArgumentNullException.ThrowIfNull(options);
         using SmtpClient client = Client(options, timeout);
-        using var message = new MailMessage { From = new MailAddress(options.From), Subject = digest.Subject, Body = digest.Text.ReplaceLineEndings("\r\n") };
+        using var message = new MailMessage { From = new MailAddress(options.From), Subject = subject, Body = body, IsBodyHtml = html };
         foreach (string to in options.To)
         {
             message.To.Add(to);
@@ -24,9 +31,8 @@ public sealed class EmailChannel(EmailOptions options, TimeSpan timeout) : INoti
     }
 
     /// <summary>An SMTP client for the configured server: STARTTLS when asked, the login when a user is set.</summary>
-    public static SmtpClient Client(EmailOptions options, TimeSpan timeout)
+    private static SmtpClient Client(EmailOptions options, TimeSpan timeout)
     {
-        ArgumentNullException.ThrowIfNull(options);
         var client = new SmtpClient(options.Host, options.Port)
         {
             EnableSsl = options.StartTls,

@@ -21,9 +21,9 @@ public sealed class Notifier : IDisposable
     private readonly SensorLog _log;
     private readonly TimeProvider _time;
     private readonly SensorFeed.Subscription _subscription;
-    private readonly CancellationTokenSource _stop = new();
     private readonly List<Worker> _workers;
-    private readonly List<Task> _tasks = [];
+    private readonly Task _reader;
+    private readonly List<Periodic> _deliveries;
 
     public Notifier(NotifyOptions options, IReadOnlyList<INotifyChannel> channels, SensorFeed feed, SensorLog log, TimeProvider? time = null)
     {
@@ -34,8 +34,10 @@ public sealed class Notifier : IDisposable
         _time = time ?? TimeProvider.System;
         _workers = [.. channels.Select(c => new Worker(c))];
         _subscription = feed.Subscribe(65_536);
-        _tasks.Add(Task.Run(ReadAsync));
-        _tasks.AddRange(_workers.Select(w => Task.Run(() => DeliverAsync(w, _stop.Token))));
+        _reader = Task.Run(ReadAsync);
+        TimeSpan every = TimeSpan.FromSeconds(options.DigestSeconds);
+        _deliveries = [.. _workers.Select(w => new Periodic((_, _) => every, stop => w.Take() is { } digest ? SendAsync(w, digest, stop) : Task.CompletedTask, _time))];
+        _deliveries.ForEach(d => d.Start());
     }
 
     /// <summary>The channels the options describe.</summary>
@@ -78,26 +80,8 @@ public sealed class Notifier : IDisposable
         }
     }
 
-    private async Task DeliverAsync(Worker worker, CancellationToken stop)
-    {
-        try
-        {
-            while (!stop.IsCancellationRequested)
-            {
-                await Task.Delay(TimeSpan.FromSeconds(_options.DigestSeconds), _time, stop).ConfigureAwait(false);
-                if (worker.Take() is { } digest)
-                {
-                    await SendAsync(worker, digest, stop).ConfigureAwait(false);
-                }
-            }
-        }
-        catch (OperationCanceledException) when (stop.IsCancellationRequested)
-        {
-        }
-    }
-
-    /// <summary>Sends with retries; true when delivered.</summary>
-    private async Task<bool> SendAsync(Worker worker, Digest digest, CancellationToken stop)
+    /// <summary>Sends with retries; what cannot be delivered is logged and given up.</summary>
+    private async Task SendAsync(Worker worker, Digest digest, CancellationToken stop)
     {
         for (int attempt = 1; ; attempt++)
         {
@@ -105,7 +89,7 @@ public sealed class Notifier : IDisposable
             {
                 await worker.Channel.SendAsync(digest, stop).ConfigureAwait(false);
                 worker.Sent(_time.GetUtcNow());
-                return true;
+                return;
             }
             catch (Exception e) when (e is not OperationCanceledException || !stop.IsCancellationRequested)
             {
@@ -113,9 +97,9 @@ public sealed class Notifier : IDisposable
                 if (attempt >= _options.Attempts)
                 {
                     _log($"ERROR notify {worker.Channel.Name}: {e.Message}; gave up after {attempt} attempts, {digest.Count} alerts not delivered");
-                    return false;
+                    return;
                 }
-                TimeSpan wait = TimeSpan.FromSeconds(Math.Min(Math.Pow(2, attempt - 1), 300));
+                TimeSpan wait = Backoff.After(attempt, TimeSpan.FromSeconds(1), TimeSpan.FromMinutes(5));
                 _log($"WARNING notify {worker.Channel.Name}: {e.Message}; trying again in {wait.TotalSeconds:0}s");
                 await Task.Delay(wait, _time, stop).ConfigureAwait(false);
             }
@@ -150,14 +134,8 @@ public sealed class Notifier : IDisposable
     public void Dispose()
     {
         _subscription.Dispose();
-        _stop.Cancel();
-        try
-        {
-            Task.WaitAll([.. _tasks], TimeSpan.FromSeconds(5));
-        }
-        catch (AggregateException)
-        {
-        }
+        _reader.Wait(TimeSpan.FromSeconds(5));
+        _deliveries.ForEach(d => d.Dispose());
         foreach (Worker worker in _workers)
         {
             if (worker.Take() is { } digest)
@@ -173,7 +151,6 @@ public sealed class Notifier : IDisposable
             }
             worker.Channel.Dispose();
         }
-        _stop.Dispose();
     }
 
     /// <summary>A channel and the alerts waiting for it.</summary>

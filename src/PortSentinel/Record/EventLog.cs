@@ -166,12 +166,7 @@ public sealed class EventLog : IDisposable
     private static void WriteAlert(Utf8JsonWriter json, AlertEvent e)
     {
         AlertRecord a = e.Alert;
-        json.WriteStartObject("event");
-        json.WriteString("kind", "alert");
-        WriteStrings(json, "category", ["network", "intrusion_detection"]);
-        WriteStrings(json, "type", ["info"]);
-        json.WriteString("action", e.Ended ? "scan-ended" : "scan-detected");
-        json.WriteString("module", "portsentinel");
+        StartEvent(json, "alert", ["network", "intrusion_detection"], ["info"], e.Ended ? "scan-ended" : "scan-detected");
         if (a.Severity is { } severity && Enum.TryParse(severity, ignoreCase: true, out Severity level))
         {
             json.WriteNumber("severity", (int)level + 1); // 1 low … 4 critical
@@ -220,12 +215,7 @@ public sealed class EventLog : IDisposable
     /// <summary>A lookup that completed after its source's alert: an enrichment of that source.</summary>
     private static void WriteReputation(Utf8JsonWriter json, Reputation reputation)
     {
-        json.WriteStartObject("event");
-        json.WriteString("kind", "enrichment");
-        WriteStrings(json, "category", ["threat"]);
-        WriteStrings(json, "type", ["indicator"]);
-        json.WriteString("action", "reputation");
-        json.WriteString("module", "portsentinel");
+        StartEvent(json, "enrichment", ["threat"], ["indicator"], "reputation");
         json.WriteString("provider", "abuseipdb");
         json.WriteEndObject();
         WriteSource(json, reputation.Address, reputation);
@@ -273,12 +263,7 @@ public sealed class EventLog : IDisposable
     private static void WriteBan(Utf8JsonWriter json, BanEvent e)
     {
         BanRecord b = e.Ban;
-        json.WriteStartObject("event");
-        json.WriteString("kind", "event");
-        WriteStrings(json, "category", ["network"]);
-        WriteStrings(json, "type", [e.Lifted ? "end" : "denied"]);
-        json.WriteString("action", e.Lifted ? "ban-lifted" : "ban-added");
-        json.WriteString("module", "portsentinel");
+        StartEvent(json, "event", ["network"], [e.Lifted ? "end" : "denied"], e.Lifted ? "ban-lifted" : "ban-added");
         if (!e.Lifted)
         {
             json.WriteString("reason", b.Reason);
@@ -286,9 +271,7 @@ public sealed class EventLog : IDisposable
         json.WriteEndObject();
         if (b.Network.IsHost)
         {
-            json.WriteStartObject("source");
-            json.WriteString("ip", b.Network.Address.ToString());
-            json.WriteEndObject();
+            WriteSource(json, b.Network.Address.ToString(), null);
         }
         json.WriteStartObject("portsentinel");
         json.WriteStartObject("ban");
@@ -317,10 +300,7 @@ public sealed class EventLog : IDisposable
     {
         json.WriteStartObject();
         json.WriteString("@timestamp", DateTimeOffset.UtcNow);
-        json.WriteStartObject("event");
-        json.WriteString("kind", "event");
-        json.WriteString("action", "events-lost");
-        json.WriteString("module", "portsentinel");
+        StartEvent(json, "event", [], [], "events-lost");
         json.WriteString("reason", $"{count} events were not written: the event log could not keep up");
         json.WriteEndObject();
         json.WriteStartObject("portsentinel");
@@ -328,6 +308,20 @@ public sealed class EventLog : IDisposable
         json.WriteEndObject();
         json.WriteEndObject();
         _log($"WARNING event log: {count} events were not written, it could not keep up");
+    }
+
+    /// <summary>Opens <c>event</c> with its ECS kind, categories, types and action (none given: left out), for the caller to add to and close.</summary>
+    private static void StartEvent(Utf8JsonWriter json, string kind, string[] categories, string[] types, string action)
+    {
+        json.WriteStartObject("event");
+        json.WriteString("kind", kind);
+        if (categories.Length > 0)
+        {
+            WriteStrings(json, "category", categories);
+            WriteStrings(json, "type", types);
+        }
+        json.WriteString("action", action);
+        json.WriteString("module", "portsentinel");
     }
 
     private static void WriteStrings(Utf8JsonWriter json, string name, IEnumerable<string> values)

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Json;
 using PortSentinel.Record.Sqlite;
 
 namespace PortSentinel.Report;
@@ -31,6 +32,11 @@ public sealed record ActivityReport(
     public sealed record SensorHealth(string Firewall, double UptimeSeconds, long Received, long Dropped, long FirewallErrors);
 
     private static readonly string[] _protocols = ["tcp", "udp", "sctp"];
+
+    private static readonly JsonSerializerOptions _json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
+
+    /// <summary>The report for machines, as <c>report --format json</c> prints it and DATA_DIR/reports keeps it.</summary>
+    public string ToJson() => JsonSerializer.Serialize(this, _json);
 
     public static ActivityReport Build(SqliteStore store, DateTimeOffset from, DateTimeOffset to, SensorHealth? health = null, int top = 10)
     {
@@ -66,13 +72,22 @@ public sealed record ActivityReport(
                 }
             }
         }
-        var hours = new List<Hour>();
-        for (DateTimeOffset h = new(from.UtcDateTime.Date.AddHours(from.UtcDateTime.Hour), TimeSpan.Zero); h < to; h = h.AddHours(1))
+        // Hours counted in one pass over the alerts and one over the bans.
+        var firstHour = new DateTimeOffset(from.UtcDateTime.Date.AddHours(from.UtcDateTime.Hour), TimeSpan.Zero);
+        int hourCount = (int)Math.Ceiling((to - firstHour).TotalHours);
+        long[] scansIn = new long[hourCount], bansIn = new long[hourCount];
+        foreach (var (at, _, _, _) in alerts)
         {
-            DateTimeOffset end = h.AddHours(1);
-            hours.Add(new Hour(h, alerts.Count(a => a.At >= h && a.At < end), bans.Count(b => b >= h && b < end)));
+            scansIn[(int)((at - firstHour).Ticks / TimeSpan.TicksPerHour)]++;
         }
-        List<Source> sources = [.. store.TopSources(from, top).Select(s => (s, r: store.Reputation(s.Source)))
+        foreach (DateTimeOffset at in bans)
+        {
+            bansIn[(int)((at - firstHour).Ticks / TimeSpan.TicksPerHour)]++;
+        }
+        List<Hour> hours = [.. Enumerable.Range(0, hourCount).Select(h => new Hour(firstHour.AddHours(h), scansIn[h], bansIn[h]))];
+        var topSources = store.TopSources(from, top);
+        IReadOnlyDictionary<string, Intel.Reputation> reputations = store.Reputations([.. topSources.Select(s => s.Source)]);
+        List<Source> sources = [.. topSources.Select(s => (s, r: reputations.GetValueOrDefault(s.Source)))
             .Select(x => new Source(x.s.Source, x.s.Alerts, x.s.Probes, x.s.Last, x.r?.Score, x.r?.CountryCode))];
         return new ActivityReport(from, to, alerts.Count, alerts.Count(a => a.Action == "block"), bans.Count, byKind, hours, sources,
             [.. ports.OrderByDescending(p => p.Scans).ThenBy(p => p.Protocol, StringComparer.Ordinal).ThenBy(p => p.Number).Take(top)], health, store.SizeBytes);

@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Net.Mail;
-using System.Text.Json;
 using System.Text.RegularExpressions;
 using PortSentinel.Notify;
 using PortSentinel.Record.Sqlite;
@@ -42,7 +41,6 @@ public sealed class ReportsOptions
 /// </summary>
 public sealed partial class DailyReports(ReportsOptions options, EmailOptions email, SqliteStore store, string directory, Func<ActivityReport.SensorHealth> health, SensorLog log, TimeProvider? time = null) : IDisposable
 {
-    private static readonly JsonSerializerOptions _json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
     private Periodic? _loop;
 
     /// <summary>A daily report's file name: report-2026-11-21.html or .json.</summary>
@@ -74,7 +72,7 @@ public sealed partial class DailyReports(ReportsOptions options, EmailOptions em
             string name = Path.Combine(directory, $"report-{now:yyyy-MM-dd}");
             string html = ReportHtml.Render(report);
             await File.WriteAllTextAsync(name + ".html", html, cancellation).ConfigureAwait(false);
-            await File.WriteAllTextAsync(name + ".json", JsonSerializer.Serialize(report, _json), cancellation).ConfigureAwait(false);
+            await File.WriteAllTextAsync(name + ".json", report.ToJson(), cancellation).ConfigureAwait(false);
             foreach (string old in Directory.GetFiles(directory).Where(f => FileName().IsMatch(Path.GetFileName(f))).Order(StringComparer.Ordinal).Reverse().Skip(2 * options.Keep))
             {
                 File.Delete(old);
@@ -82,7 +80,8 @@ public sealed partial class DailyReports(ReportsOptions options, EmailOptions em
             string mailed = "";
             if (email.Enabled)
             {
-                await MailAsync(report, html, cancellation).ConfigureAwait(false);
+                string subject = $"PortSentinel daily report: {report.Scans} scans, {report.Bans} bans ({report.From:yyyy-MM-dd HH:mm} to {report.To:yyyy-MM-dd HH:mm} UTC)";
+                await EmailChannel.MailAsync(email, TimeSpan.FromSeconds(30), subject, html, html: true, cancellation).ConfigureAwait(false);
                 mailed = $", mailed to {string.Join(", ", email.To)}";
             }
             log($"REPORT {name}.html: {report.Scans} scans, {report.Bans} bans in the last 24 hours{mailed}");
@@ -93,23 +92,6 @@ public sealed partial class DailyReports(ReportsOptions options, EmailOptions em
             log($"ERROR daily report: {e.Message}");
             return null;
         }
-    }
-
-    private async Task MailAsync(ActivityReport report, string html, CancellationToken cancellation)
-    {
-        using SmtpClient client = EmailChannel.Client(email, TimeSpan.FromSeconds(30));
-        using var message = new MailMessage
-        {
-            From = new MailAddress(email.From),
-            Subject = $"PortSentinel daily report: {report.Scans} scans, {report.Bans} bans ({report.From:yyyy-MM-dd HH:mm} to {report.To:yyyy-MM-dd HH:mm} UTC)",
-            Body = html,
-            IsBodyHtml = true,
-        };
-        foreach (string to in email.To)
-        {
-            message.To.Add(to);
-        }
-        await client.SendMailAsync(message, cancellation).ConfigureAwait(false);
     }
 
     public void Dispose() => _loop?.Dispose();

@@ -53,24 +53,6 @@ public sealed class ReputationTests : IAsyncLifetime, IDisposable
         return options;
     }
 
-    private static Detection SynScan(string source) => new()
-    {
-        Source = NetAddress.Parse(source),
-        Kinds = ScanKinds.TcpSyn | ScanKinds.Vertical,
-        Targets = [NetAddress.Parse("192.0.2.2")],
-        TargetCount = 1,
-        Ports = 20,
-        PortRanges = "tcp 1-20",
-        Protocols = 0,
-        Probes = 20,
-        First = DateTimeOffset.UtcNow.AddSeconds(-2),
-        Last = DateTimeOffset.UtcNow,
-        Trigger = "vertical",
-        Confidence = 1,
-        Outcomes = new DetectionOutcomes(0, 20, 0, 0, 0),
-        Final = true,
-    };
-
     private static void Eventually(Func<bool> condition, string what) =>
         Assert.True(SpinWait.SpinUntil(condition, TimeSpan.FromSeconds(10)), what);
 
@@ -137,9 +119,9 @@ public sealed class ReputationTests : IAsyncLifetime, IDisposable
         };
         sensor.Start();
 
-        sensor.Detected(SynScan(KnownBad));
-        sensor.Detected(SynScan(Clean));
-        sensor.Detected(SynScan("192.168.7.7"));
+        sensor.Detected(Scans.Vertical(KnownBad, ports: 20));
+        sensor.Detected(Scans.Vertical(Clean, ports: 20));
+        sensor.Detected(Scans.Vertical("192.168.7.7", ports: 20));
         Eventually(() => _store.ActiveBans(DateTimeOffset.UtcNow).Any(b => b.Network.ToString() == KnownBad), "the known-bad scanner was not blocked");
 
         BanRecord ban = Assert.Single(_store.ActiveBans(DateTimeOffset.UtcNow));
@@ -158,7 +140,7 @@ public sealed class ReputationTests : IAsyncLifetime, IDisposable
 
         // Cached: the next detection of the same source is decided with it at once, without asking again.
         int asked = _server.Checks.Count;
-        sensor.Detected(SynScan(Clean));
+        sensor.Detected(Scans.Vertical(Clean, ports: 20));
         Eventually(() => _store.Alerts(new AlertQuery { Source = Clean }).Total == 2, "the second detection was not recorded");
         Assert.Contains(_log, l => l.StartsWith($"DETECTED {Clean} ", StringComparison.Ordinal) && l.Contains("AbuseIPDB score 0", StringComparison.Ordinal));
         Assert.Equal(asked, _server.Checks.Count);
@@ -179,9 +161,9 @@ public sealed class ReputationTests : IAsyncLifetime, IDisposable
         using (var events = new EventLog(new EventLogOptions { Path = path }, sensor.Feed, _log.Enqueue))
         {
             sensor.Start();
-            sensor.Detected(SynScan(KnownBad));
+            sensor.Detected(Scans.Vertical(KnownBad, ports: 20));
             Eventually(() => _store.ActiveBans(DateTimeOffset.UtcNow).Count == 1, "the known-bad scanner was not blocked");
-            sensor.Detected(SynScan(KnownBad)); // again: decided with the cached reputation
+            sensor.Detected(Scans.Vertical(KnownBad, ports: 20)); // again: decided with the cached reputation
             Eventually(() => _store.Alerts(new AlertQuery { Source = KnownBad }).Total == 2, "the second detection was not recorded");
         }
 
@@ -278,8 +260,8 @@ public sealed class ReputationTests : IAsyncLifetime, IDisposable
             Reputation = reputation,
         };
         sensor.Start();
-        sensor.Detected(SynScan(KnownBad));
-        sensor.Detected(SynScan("192.168.7.7"));
+        sensor.Detected(Scans.Vertical(KnownBad, ports: 20));
+        sensor.Detected(Scans.Vertical("192.168.7.7", ports: 20));
         Eventually(() => !_server.Reports.IsEmpty, "the blocked scanner was not reported");
         var (address, categories, comment) = Assert.Single(_server.Reports);
         Assert.Equal((KnownBad, "14"), (address, categories));
@@ -289,7 +271,7 @@ public sealed class ReputationTests : IAsyncLifetime, IDisposable
 
         // Blocked again within ReportEveryHours: not reported again; the private source never is.
         _store.LiftBans([NetPrefix.Parse(KnownBad)], DateTimeOffset.UtcNow, "test");
-        sensor.Detected(SynScan(KnownBad));
+        sensor.Detected(Scans.Vertical(KnownBad, ports: 20));
         Eventually(() => _store.ActiveBans(DateTimeOffset.UtcNow).Any(b => b.Network.ToString() == KnownBad), "the second offence was not blocked");
         Thread.Sleep(500);
         Assert.Single(_server.Reports);
@@ -301,7 +283,7 @@ public sealed class ReputationTests : IAsyncLifetime, IDisposable
     {
         using var reputation = new ReputationService(Options(), _store, _log.Enqueue);
         reputation.Start();
-        Assert.False(reputation.Report(SynScan(KnownBad)));
+        Assert.False(reputation.Report(Scans.Vertical(KnownBad, ports: 20)));
         Assert.Empty(_server.Reports);
     }
 

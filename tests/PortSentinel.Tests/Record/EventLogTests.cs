@@ -23,24 +23,6 @@ public sealed class EventLogTests : IDisposable
         Directory.Delete(_directory, recursive: true);
     }
 
-    private static Detection Scan(string source) => new()
-    {
-        Source = NetAddress.Parse(source),
-        Kinds = ScanKinds.TcpSyn | ScanKinds.Vertical,
-        Targets = [NetAddress.Parse("192.0.2.2")],
-        TargetCount = 1,
-        Ports = 30,
-        PortRanges = "tcp 1-30",
-        Protocols = 0,
-        Probes = 30,
-        First = DateTimeOffset.UtcNow.AddSeconds(-1),
-        Last = DateTimeOffset.UtcNow,
-        Trigger = "trw",
-        Confidence = 0.99,
-        Outcomes = new DetectionOutcomes(0, 30, 0, 0, 0),
-        Final = true,
-    };
-
     private static List<JsonElement> Lines(string path) =>
         [.. File.ReadAllLines(path).Select(l => JsonDocument.Parse(l).RootElement.Clone())];
 
@@ -55,7 +37,7 @@ public sealed class EventLogTests : IDisposable
         using (var events = new EventLog(options, sensor.Feed, _log.Enqueue))
         {
             sensor.Start();
-            sensor.Detected(Scan("203.0.113.9"));
+            sensor.Detected(Scans.Vertical("203.0.113.9", ports: 30));
             Assert.True(SpinWait.SpinUntil(() => store.ActiveBans(DateTimeOffset.UtcNow).Count == 1, TimeSpan.FromSeconds(10)));
             await sensor.Unblock([NetPrefix.Parse("203.0.113.9")], "user:alice");
         }

@@ -267,23 +267,7 @@ public sealed class BrowserTests : IAsyncLifetime
         IPage alerts = await LogIn(host, "viewer", DashboardHost.ViewerPassword, "/alerts.html");
         await overview.WaitForFunctionAsync("document.body.dataset.live === 'connected'");
         await alerts.WaitForFunctionAsync("document.body.dataset.live === 'connected'");
-        host.Sensor.Detected(new Detection
-        {
-            Source = PortSentinel.Decode.NetAddress.Parse(Source),
-            Kinds = ScanKinds.TcpSyn | ScanKinds.Vertical,
-            Targets = [PortSentinel.Decode.NetAddress.Parse("192.0.2.2")],
-            TargetCount = 1,
-            Ports = 40,
-            PortRanges = "tcp 1-40",
-            Protocols = 0,
-            Probes = 40,
-            First = DateTimeOffset.UtcNow.AddSeconds(-1),
-            Last = DateTimeOffset.UtcNow,
-            Trigger = "trw",
-            Confidence = 1,
-            Outcomes = new DetectionOutcomes(0, 40, 0, 0, 0),
-            Final = true,
-        });
+        host.Sensor.Detected(Scans.Vertical(Source, ports: 40));
         await overview.WaitForSelectorAsync($"#feed li[data-source='{Source}']");
         await alerts.WaitForSelectorAsync($"#alerts tr[data-source='{Source}']");
         Assert.Equal(0, await overview.Locator("#feed .reputation").CountAsync());

@@ -21,6 +21,15 @@ public sealed partial class SqliteStore
     public Reputation? Reputation(string address) =>
         Read($"SELECT {ReputationColumns} FROM reputation WHERE address = $address", ReadReputation, ("$address", address)) is [var r] ? r : null;
 
+    /// <summary>The reputations last looked up for these addresses (those never looked up are absent), by address, in one query.</summary>
+    public IReadOnlyDictionary<string, Reputation> Reputations(IReadOnlyCollection<string> addresses)
+    {
+        ArgumentNullException.ThrowIfNull(addresses);
+        return addresses.Count == 0 ? new Dictionary<string, Reputation>() : Read(
+            $"SELECT {ReputationColumns} FROM reputation WHERE address IN (SELECT value FROM json_each($addresses))", ReadReputation,
+            ("$addresses", System.Text.Json.JsonSerializer.Serialize(addresses))).ToDictionary(r => r.Address);
+    }
+
     /// <summary>When <paramref name="address"/> was last reported to AbuseIPDB; null when never.</summary>
     public DateTimeOffset? LastReported(string address) =>
         Read("SELECT reported FROM abuse_reports WHERE address = $address", row => Time(row, 0), ("$address", address)) is [var at] ? at : null;
