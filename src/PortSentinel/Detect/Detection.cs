@@ -56,6 +56,14 @@ public sealed record Detection
 /// <summary>Receives detections from the detector, on the thread that calls <see cref="Detector.Process"/>.</summary>
 public interface IDetectionSink
 {
+    /// <summary>
+    /// <paramref name="source"/> is being recognised as a scanner: <see cref="Raised"/> follows, once
+    /// its evidence is gathered. A sink that decides can start getting ready for it meanwhile.
+    /// </summary>
+    void Raising(NetAddress source)
+    {
+    }
+
     /// <summary>A source was just recognised as a scanner: evidence so far.</summary>
     void Raised(Detection detection);
 

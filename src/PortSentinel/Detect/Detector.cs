@@ -621,6 +621,7 @@ public sealed class Detector
         Incident? incident = source.Incident;
         if (incident is null)
         {
+            _sink.Raising(source.Key);
             incident = new Incident(source.Key, trigger, _now, _options.MaxTargetsPerDetection);
             Seed(incident);
             incident.Probes = Math.Max(incident.Probes, source.Contacts);
