@@ -12,11 +12,15 @@
 # SENSOR_ARGS adds options to `run` (e.g. "--set Capture:ReadTimeoutMilliseconds=2"), WRAP a
 # command in front of it (e.g. "nice -n -10"). DUMP=0 leaves out the capture in the target (and
 # with it the guard's figure): tcpdump competes with the sensor for the CPUs while it records.
+# SCAN picks nmap's scan type (default -sS; e.g. -sU or -sA, which the kernel guard does not
+# catch: the sensor's ban is then all that stops the scanner).
 set -euo pipefail
 runs=${1:-5}
 timing=${2:-}
 limit=${NMAP_LIMIT:-120}
+scan=${SCAN:--sS}
 source "$(dirname "$0")/pair.sh" ps-react
+ip netns exec "$t" sysctl -qw net.ipv4.icmp_ratelimit=0 # UDP probes answered at nmap's pace
 for port in 22 80 443; do
   ip netns exec "$t" timeout 600 python3 -c "
 import socket,time
@@ -39,7 +43,7 @@ for run in $(seq 1 "$runs"); do
   fi
   sleep 1 # tcpdump is listening
   start=$EPOCHREALTIME
-  ip netns exec "$s" timeout "$limit" nmap -d2 -n -Pn -sS -p 1-1000 $timing --max-retries 1 198.51.100.2 >"$work/nmap-$run.txt" 2>&1 && end="done in" || end="stopped after"
+  ip netns exec "$s" timeout "$limit" nmap -d2 -n -Pn "$scan" -p 1-1000 $timing --max-retries 1 198.51.100.2 >"$work/nmap-$run.txt" 2>&1 && end="done in" || end="stopped after"
   took=$(awk "BEGIN { print $EPOCHREALTIME - $start }")
   sleep 0.5
   kill -TERM "$sensor"; wait "$sensor" || true
