@@ -26,7 +26,16 @@ internal sealed class DetectorHarness : IDetectionSink
 
     public List<Detection> Closed { get; } = [];
 
-    void IDetectionSink.Raised(Detection detection) => Raised.Add(detection);
+    /// <summary>Sources announced (<see cref="IDetectionSink.Raising"/>) and raised, in the order the sink was told.</summary>
+    public List<(string Call, NetAddress Source)> Calls { get; } = [];
+
+    void IDetectionSink.Raising(NetAddress source) => Calls.Add(("raising", source));
+
+    void IDetectionSink.Raised(Detection detection)
+    {
+        Calls.Add(("raised", detection.Source));
+        Raised.Add(detection);
+    }
 
     void IDetectionSink.Closed(Detection detection) => Closed.Add(detection);
 

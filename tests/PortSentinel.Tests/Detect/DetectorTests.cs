@@ -32,6 +32,21 @@ public class DetectorTests
     }
 
     [Fact]
+    public void A_scanner_is_announced_once_before_its_evidence_is_gathered_and_raised()
+    {
+        // The sensor wakes its respond thread on the announcement (Sensor.GetReadyFor).
+        var h = new DetectorHarness();
+        NetAddress other = A("192.0.2.9");
+        for (ushort port = 1; port <= 50; port++)
+        {
+            h.SynToClosed(_scanner, _target, port);
+            h.SynToClosed(other, _target, port);
+        }
+        h.Finish();
+        Assert.Equal([("raising", _scanner), ("raised", _scanner), ("raising", other), ("raised", other)], h.Calls);
+    }
+
+    [Fact]
     public void Trw_decides_on_the_fourth_failed_first_contact_not_the_third()
     {
         // ln 4 per failure against ln 99: 3 failures give 4.16, 4 give 5.55 > 4.60.
