@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Reaction time of a sensor that has been running a while (docs/performance.md): one sensor
+# process, then RUNS scans from RUNS different scanner addresses (198.51.100.11 and up, each a first
+# ban), PAUSE seconds apart (default 20). reaction.sh starts a fresh sensor for every scan instead.
+#   sudo bench/live/reaction-running.sh [RUNS] [NMAP TIMING, e.g. -T4]
+# SCAN (default -sS), NMAP_LIMIT (default 15), SENSOR_ARGS and WRAP as in reaction.sh.
+set -euo pipefail
+runs=${1:-5}
+timing=${2:-}
+limit=${NMAP_LIMIT:-15}
+scan=${SCAN:--sS}
+source "$(dirname "$0")/pair.sh" ps-running
+ip netns exec "$t" sysctl -qw net.ipv4.icmp_ratelimit=0
+for port in 22 80 443; do
+  ip netns exec "$t" timeout 3600 python3 -c "
+import socket,time
+s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(('198.51.100.2',$port)); s.listen(64); time.sleep(3600)" &
+  pids+=($!)
+done
+ip netns exec "$t" ${WRAP:-} "$cli" run --interface "$tdev" --data-dir "$work/data" ${SENSOR_ARGS:-} >"$work/sensor.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 1 100); do grep -q "RUNNING" "$work/sensor.log" && break; sleep 0.1; done
+for run in $(seq 1 "$runs"); do
+  sleep "${PAUSE:-20}"
+  scanner=198.51.100.$((10 + run))
+  ip -n "$s" addr add "$scanner/24" dev "$sdev"
+  ip netns exec "$s" timeout "$limit" nmap -n -Pn "$scan" -S "$scanner" -e "$sdev" -p 1-1000 $timing --max-retries 1 198.51.100.2 >/dev/null 2>&1 || true
+  banned=$(grep -m1 -o "BANNED $scanner .*" "$work/sensor.log" || true)
+  printf 'run %s: %s\n' "$run" "${banned:-no ban}"
+done
