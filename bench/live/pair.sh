@@ -24,3 +24,15 @@ ip -n "$t" addr add 198.51.100.2/24 dev "$tdev"
 for ns in "$s" "$t"; do ip -n "$ns" link set lo up; done
 ip -n "$s" link set "$sdev" up
 ip -n "$t" link set "$tdev" up
+# The target for the reaction benchmarks: TCP ports 22, 80 and 443 open (listeners that never
+# accept, for up to $1 seconds) and ICMP errors unthrottled, so UDP probes are answered at nmap's pace.
+serve_target() {
+  ip netns exec "$t" sysctl -qw net.ipv4.icmp_ratelimit=0
+  for port in 22 80 443; do
+    ip netns exec "$t" timeout "$1" python3 -c "
+import socket,time
+s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(('198.51.100.2',$port)); s.listen(64); time.sleep($1)" &
+    pids+=($!)
+  done
+  sleep 0.5
+}

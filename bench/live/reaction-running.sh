@@ -10,13 +10,7 @@ timing=${2:-}
 limit=${NMAP_LIMIT:-15}
 scan=${SCAN:--sS}
 source "$(dirname "$0")/pair.sh" ps-running
-ip netns exec "$t" sysctl -qw net.ipv4.icmp_ratelimit=0
-for port in 22 80 443; do
-  ip netns exec "$t" timeout 3600 python3 -c "
-import socket,time
-s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(('198.51.100.2',$port)); s.listen(64); time.sleep(3600)" &
-  pids+=($!)
-done
+serve_target 3600
 ip netns exec "$t" ${WRAP:-} "$cli" run --interface "$tdev" --data-dir "$work/data" ${SENSOR_ARGS:-} >"$work/sensor.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 1 100); do grep -q "RUNNING" "$work/sensor.log" && break; sleep 0.1; done

@@ -20,14 +20,7 @@ timing=${2:-}
 limit=${NMAP_LIMIT:-120}
 scan=${SCAN:--sS}
 source "$(dirname "$0")/pair.sh" ps-react
-ip netns exec "$t" sysctl -qw net.ipv4.icmp_ratelimit=0 # UDP probes answered at nmap's pace
-for port in 22 80 443; do
-  ip netns exec "$t" timeout 600 python3 -c "
-import socket,time
-s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(('198.51.100.2',$port)); s.listen(64); time.sleep(600)" &
-  pids+=($!)
-done
-sleep 0.5
+serve_target 600
 for run in $(seq 1 "$runs"); do
   data="$work/data-$run"
   ip netns exec "$t" ${WRAP:-} "$cli" run --interface "$tdev" --data-dir "$data" ${SENSOR_ARGS:-} >"$work/sensor-$run.log" 2>&1 &
