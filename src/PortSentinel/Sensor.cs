@@ -254,7 +254,7 @@ public sealed class Sensor : IDisposable
         Detection rehearsal = WarmUp();
         _worker = new Thread(RespondLoop) { Name = "respond", IsBackground = true };
         _worker.Start();
-        new QueueSink(this).Raising(rehearsal.Source); // the read-ahead too: compiling it delayed the first ban by 4 ms
+        GetReadyFor(rehearsal.Source); // the read-ahead too: compiling it delayed the first ban by 4 ms
         Enqueue(rehearsal, Item.Rehearsal);
         foreach (string device in _interfaces)
         {

@@ -21,19 +21,11 @@ public sealed class ApiTests : IAsyncLifetime
 
     private static readonly DateTimeOffset _t0 = DateTimeOffset.UtcNow.AddHours(-2);
 
-    private static Detection Scan(string source, ScanKinds kinds, int ports) => new()
+    private static Detection Scan(string source, ScanKinds kinds, int ports) => Scans.Vertical(source, ports) with
     {
-        Source = NetAddress.Parse(source),
         Kinds = kinds,
-        Targets = [NetAddress.Parse("192.0.2.2")],
-        TargetCount = 1,
-        Ports = ports,
-        PortRanges = $"tcp 1-{ports}",
-        Protocols = 0,
-        Probes = ports,
         First = _t0,
         Last = _t0.AddSeconds(2),
-        Trigger = "trw",
         Confidence = 0.99,
         Outcomes = new DetectionOutcomes(1, ports - 1, 0, 0, 0),
         Final = false,

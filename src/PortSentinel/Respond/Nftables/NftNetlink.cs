@@ -41,6 +41,9 @@ internal sealed partial class NftNetlink : IDisposable
     private const ushort NftaSetElemTimeout = 4;
     private const ushort NftaDataValue = 1;
 
+    /// <summary>EEXIST: <see cref="Create"/>'s answer when the element is there already.</summary>
+    public const int AlreadyThere = 17;
+
     private readonly byte[] _message = new byte[512];
     private readonly byte[] _answer = new byte[8192];
     private int _socket = -1;
@@ -48,7 +51,7 @@ internal sealed partial class NftNetlink : IDisposable
 
     /// <summary>
     /// Creates <paramref name="address"/> in <c>inet TABLE SET</c>, for <paramref name="timeout"/>
-    /// (null: until deleted); 0 when done, else the errno the kernel answered (17, EEXIST: it is there already).
+    /// (null: until deleted); 0 when done, else the errno the kernel answered (<see cref="AlreadyThere"/> when it is there already).
     /// </summary>
     public int Create(string table, string set, NetAddress address, TimeSpan? timeout)
     {
