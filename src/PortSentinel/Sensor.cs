@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Runtime;
 using PortSentinel.Capture;
 using PortSentinel.Decide;
 using PortSentinel.Decode;
@@ -251,11 +252,9 @@ public sealed class Sensor : IDisposable
     {
         SetUpFirewall();
 
-        Detection rehearsal = WarmUp();
         _worker = new Thread(RespondLoop) { Name = "respond", IsBackground = true };
         _worker.Start();
-        GetReadyFor(rehearsal.Source); // the read-ahead too: compiling it delayed the first ban by 4 ms
-        Enqueue(rehearsal, Item.Rehearsal);
+        WarmUp();
         foreach (string device in _interfaces)
         {
             PcapLive live = PcapLive.Open(device, _capture);
@@ -380,31 +379,58 @@ public sealed class Sensor : IDisposable
             : $"GUARD holds for {rules.Hold.TotalSeconds:0}s a source refused on more than {rules.Ports} closed TCP ports within {rules.Window.TotalSeconds:0}s, at most {rules.HoldsPerMinute} a minute; {rules.Allowed.Count} allowed networks never held");
     }
 
+    // The warm-up's detector: the real code on small tables, which every pass allocates anew.
+    private static readonly DetectorOptions _warmUpDetection = new() { SourceCapacity = 1024, FlowCapacity = 4096 };
+
+    // Passes of the warm-up, a pause apart that is longer than the runtime's tiering delay (it
+    // counts calls only once 100 ms have gone by without a method compiled for the first time).
+    private const int WarmUpPasses = 6;
+    private static readonly TimeSpan _warmUpPause = TimeSpan.FromMilliseconds(200);
+
     /// <summary>
-    /// Runs capture processing once, on a throwaway detector and made-up frames, and returns what it
-    /// raised for the respond thread to rehearse (<see cref="Item.Rehearsal"/>), so that the first
-    /// real scanner does not wait for the JIT: measured, the first ban of a process took 30–50 ms
-    /// without any warm-up, and still 12–20 ms when only detection and decision were warmed, the
-    /// rest compiling the queue, the respond path and the firewall's.
+    /// Gets the path of a ban compiled, optimised, before capture starts, so that the first
+    /// scanners do not wait for the JIT. Synthetic traffic, written to a savefile in the data
+    /// directory, goes through libpcap, the capture processor and the queue as rehearsals, which
+    /// the respond thread decides on throwaway instances; an in-kernel firewall also blocks and
+    /// lifts a documentation address. The runtime compiles a method quickly at first and again,
+    /// optimised, in the background once it has been called often enough after start-up settled
+    /// (tier 0, then instrumented, then tier 1): one pass only compiled the first tier, and the
+    /// first scan then ran that slow code and had it recompiled under it
+    /// (docs/performance.md, reaction time).
     /// </summary>
-    private Detection WarmUp()
+    private void WarmUp()
     {
-        // Synthetic traffic with scans planted in it, through the capture thread's own path:
-        // decode, detect, raise. Made up in memory; nothing is sent anywhere.
-        var sink = new WarmUpSink();
-        var processor = new CaptureProcessor(new Detector(new DetectorOptions(), sink), LinkType.Ethernet);
-        TrafficGenerator.Generate((int)TrafficGenerator.MinimumPackets, seed: 1).Replay(processor);
-        processor.Flush();
-        if (_firewall.ExpiresByItself)
+        var clock = Stopwatch.StartNew();
+        long compiled = JitInfo.GetCompiledMethodCount();
+        string file = Path.Join(Path.GetDirectoryName(_store.Path), $"warm-up-{Environment.ProcessId}.pcap");
+        TrafficGenerator.Write(file, TrafficGenerator.MinimumPackets, seed: 1);
+        try
         {
-            // The in-kernel backends' change path, once through: 192.0.2.254 (a documentation
-            // address, never a real source) blocked for a second and lifted at once. Not the other
-            // backends: a command backend would run the administrator's command.
-            NetPrefix nobody = NetPrefix.Host(NetAddress.FromV4(0xC000_02FE));
-            _ = _firewall.Block([new FirewallEntry(nobody, TimeSpan.FromSeconds(1), Mode: "warm-up")]);
-            _ = _firewall.Unblock([nobody]);
+            for (int pass = 0; pass < WarmUpPasses; pass++)
+            {
+                using (PcapFile capture = PcapFile.Open(file))
+                {
+                    var processor = new CaptureProcessor(new Detector(_warmUpDetection, new QueueSink(this, rehearsal: true)), capture.LinkType);
+                    capture.ReadAll(processor);
+                    processor.Flush();
+                }
+                if (_firewall.ExpiresByItself)
+                {
+                    // 192.0.2.254, a documentation address, never a real source. Not the other
+                    // backends: a command backend would run the administrator's command.
+                    NetPrefix nobody = NetPrefix.Host(NetAddress.FromV4(0xC000_02FE));
+                    _ = _firewall.Block([new FirewallEntry(nobody, TimeSpan.FromSeconds(1), Mode: "warm-up")]);
+                    _ = _firewall.Unblock([nobody]);
+                }
+                Run(static () => true).Wait(); // the pass's rehearsals are decided
+                Thread.Sleep(_warmUpPause);
+            }
         }
-        return sink.Detections[0];
+        finally
+        {
+            File.Delete(file);
+        }
+        _log($"WARMED UP in {clock.ElapsedMilliseconds} ms: {WarmUpPasses} passes of {TrafficGenerator.MinimumPackets} synthetic frames, {JitInfo.GetCompiledMethodCount() - compiled} methods compiled");
     }
 
     /// <summary>What goes through the queue to the respond thread.</summary>
@@ -421,15 +447,6 @@ public sealed class Sensor : IDisposable
 
         /// <summary>A manual action (<see cref="Block"/>, <see cref="Unblock"/>) to run on the respond thread, which owns the firewall.</summary>
         Command,
-    }
-
-    private sealed class WarmUpSink : IDetectionSink
-    {
-        public List<Detection> Detections { get; } = [];
-
-        public void Raised(Detection detection) => Detections.Add(detection);
-
-        public void Closed(Detection detection) => Detections.Add(detection);
     }
 
     /// <summary>A contact with a trap port: a tripwire hit, decided like any detection.</summary>
@@ -860,12 +877,19 @@ public sealed class Sensor : IDisposable
         return new FirewallEntry(network, banFor, ushort.TryParse(end < 0 ? rest : rest[..end], out ushort port) ? port : (ushort)0, ranges[..space]);
     }
 
-    private sealed class QueueSink(Sensor sensor) : IDetectionSink
+    /// <summary>A capture's way to the respond thread; the warm-up's (<paramref name="rehearsal"/>) raises rehearsals and records nothing.</summary>
+    private sealed class QueueSink(Sensor sensor, bool rehearsal = false) : IDetectionSink
     {
         public void Raising(NetAddress source) => sensor.GetReadyFor(source);
 
-        public void Raised(Detection detection) => sensor.Enqueue(detection, Item.Raised);
+        public void Raised(Detection detection) => sensor.Enqueue(detection, rehearsal ? Item.Rehearsal : Item.Raised);
 
-        public void Closed(Detection detection) => sensor.Enqueue(detection, Item.Ended);
+        public void Closed(Detection detection)
+        {
+            if (!rehearsal)
+            {
+                sensor.Enqueue(detection, Item.Ended);
+            }
+        }
     }
 }

@@ -111,6 +111,16 @@ public static class RunCommand
             // Before the start, so that nothing the sensor does is missing from it.
             events = settings.EventLog.Enabled ? new EventLog(settings.EventLog, sensor.Feed, Log) : null;
             notifier = settings.Notify.Enabled ? new Notifier(settings.Notify, Notifier.Channels(settings.Notify), sensor.Feed, Log) : null;
+            if (dashboard)
+            {
+                // Before the sensor: its start-up compiles hundreds of methods, which would
+                // otherwise compete with the first scanners for the CPUs (docs/performance.md).
+                webStore = SqliteStore.Open(dataDirectory);
+                var context = new DashboardContext(sensor, webStore, settings.Dashboard, Log) { Settings = running, Notifier = notifier, ReportsDirectory = reportsDirectory };
+                web = Dashboard.Build(context);
+                web.StartAsync().GetAwaiter().GetResult();
+                AnnounceDashboard(web, context, Log);
+            }
             sensor.Start();
             if (settings.Reports.Enabled)
             {
@@ -123,14 +133,6 @@ public static class RunCommand
                 blocklist.Start();
             }
             Log($"RUNNING with {firewall.Name}, data in {store.Path}, {allowlist.Entries.Count()} allowlist entries, reputation {(reputation is null ? $"off (no {AbuseIpDbOptions.Section}:{nameof(AbuseIpDbOptions.ApiKey)})" : $"from {settings.AbuseIpDb.BaseUrl}")}");
-            if (dashboard)
-            {
-                webStore = SqliteStore.Open(dataDirectory);
-                var context = new DashboardContext(sensor, webStore, settings.Dashboard, Log) { Settings = running, Notifier = notifier, ReportsDirectory = reportsDirectory };
-                web = Dashboard.Build(context);
-                web.StartAsync().GetAwaiter().GetResult();
-                AnnounceDashboard(web, context, Log);
-            }
             while (WaitHandle.WaitAny([stop, hangUp]) == 1)
             {
                 running.Reload();
