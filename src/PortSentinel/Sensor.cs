@@ -385,6 +385,12 @@ public sealed class Sensor : IDisposable
     // Passes of the warm-up, a pause apart that is longer than the runtime's tiering delay (it
     // counts calls only once 100 ms have gone by without a method compiled for the first time).
     private const int WarmUpPasses = 6;
+
+    // The warm-up raises eight scanners a pass; each is rehearsed this many times, so that the
+    // code that runs once per scanner on the respond thread is called as often as it must be to
+    // be optimised within the passes (30 calls, twice).
+    private const int RehearsalsPerDetection = 6;
+    private int _rehearsals; // for the log: how many the warm-up handed to the respond thread
     private static readonly TimeSpan _warmUpPause = TimeSpan.FromMilliseconds(200);
 
     /// <summary>
@@ -410,7 +416,7 @@ public sealed class Sensor : IDisposable
             {
                 using (PcapFile capture = PcapFile.Open(file))
                 {
-                    var processor = new CaptureProcessor(new Detector(_warmUpDetection, new QueueSink(this, rehearsal: true)), capture.LinkType);
+                    var processor = new CaptureProcessor(new Detector(_warmUpDetection, new QueueSink(this, RehearsalsPerDetection)), capture.LinkType);
                     capture.ReadAll(processor);
                     processor.Flush();
                 }
@@ -430,7 +436,7 @@ public sealed class Sensor : IDisposable
         {
             File.Delete(file);
         }
-        _log($"WARMED UP in {clock.ElapsedMilliseconds} ms: {WarmUpPasses} passes of {TrafficGenerator.MinimumPackets} synthetic frames, {JitInfo.GetCompiledMethodCount() - compiled} methods compiled");
+        _log($"WARMED UP in {clock.ElapsedMilliseconds} ms: {WarmUpPasses} passes of {TrafficGenerator.MinimumPackets} synthetic frames, {_rehearsals} rehearsals, {JitInfo.GetCompiledMethodCount() - compiled} methods compiled");
     }
 
     /// <summary>What goes through the queue to the respond thread.</summary>
@@ -877,16 +883,36 @@ public sealed class Sensor : IDisposable
         return new FirewallEntry(network, banFor, ushort.TryParse(end < 0 ? rest : rest[..end], out ushort port) ? port : (ushort)0, ranges[..space]);
     }
 
-    /// <summary>A capture's way to the respond thread; the warm-up's (<paramref name="rehearsal"/>) raises rehearsals and records nothing.</summary>
-    private sealed class QueueSink(Sensor sensor, bool rehearsal = false) : IDetectionSink
+    /// <summary>
+    /// A capture's way to the respond thread. The warm-up's (<paramref name="rehearsals"/> above
+    /// 0) hands each detection over that many times as a rehearsal, each after its read-ahead, and
+    /// records nothing.
+    /// </summary>
+    private sealed class QueueSink(Sensor sensor, int rehearsals = 0) : IDetectionSink
     {
         public void Raising(NetAddress source) => sensor.GetReadyFor(source);
 
-        public void Raised(Detection detection) => sensor.Enqueue(detection, rehearsal ? Item.Rehearsal : Item.Raised);
+        public void Raised(Detection detection)
+        {
+            if (rehearsals == 0)
+            {
+                sensor.Enqueue(detection, Item.Raised);
+                return;
+            }
+            for (int i = 0; i < rehearsals; i++)
+            {
+                if (i > 0)
+                {
+                    sensor.GetReadyFor(detection.Source);
+                }
+                sensor.Enqueue(detection, Item.Rehearsal);
+                sensor._rehearsals++;
+            }
+        }
 
         public void Closed(Detection detection)
         {
-            if (!rehearsal)
+            if (rehearsals == 0)
             {
                 sensor.Enqueue(detection, Item.Ended);
             }

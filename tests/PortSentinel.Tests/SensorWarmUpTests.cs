@@ -31,7 +31,7 @@ public sealed class SensorWarmUpTests : IDisposable
         sensor.Start();
 
         string warmed = Assert.Single(_log, l => l.StartsWith("WARMED UP in ", StringComparison.Ordinal));
-        Assert.Matches(@"^WARMED UP in \d+ ms: 6 passes of 100000 synthetic frames, [1-9]\d* methods compiled$", warmed);
+        Assert.Matches(@"^WARMED UP in \d+ ms: 6 passes of 100000 synthetic frames, [1-9]\d* rehearsals, [1-9]\d* methods compiled$", warmed);
         Assert.DoesNotContain(_log, l => l.StartsWith("DETECTED", StringComparison.Ordinal) || l.StartsWith("BANNED", StringComparison.Ordinal) || l.StartsWith("ENDED", StringComparison.Ordinal));
         Assert.False(feed.Reader.TryRead(out _), "the warm-up published an event");
         Assert.Equal((0, 0), (store.DetectionCount(), store.BanCount()));
