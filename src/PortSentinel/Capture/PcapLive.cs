@@ -116,7 +116,8 @@ public sealed unsafe class PcapLive : IDisposable
     public long Run(IFrameSink sink)
     {
         ArgumentNullException.ThrowIfNull(sink);
-        using var tick = new Timer(_ => LibPcap.pcap_breakloop(_handle), null, _tick, _tick);
+        // The first tick at once, so that its path is compiled at start, not under a first scan.
+        using var tick = new Timer(_ => LibPcap.pcap_breakloop(_handle), null, TimeSpan.Zero, _tick);
         return PcapDispatch.Run(_handle, sink, live: true, Device, resume: () => !_stopping);
     }
 
