@@ -385,16 +385,16 @@ public sealed class Sensor : IDisposable
     // Passes of the warm-up, a pause apart that is longer than the runtime's tiering delay (it
     // counts calls only once 100 ms have gone by without a method compiled for the first time).
     private const int WarmUpPasses = 6;
+    private static readonly TimeSpan _warmUpPause = TimeSpan.FromMilliseconds(200);
 
     // The warm-up raises eight scanners a pass; each is rehearsed this many times, so that the
     // code that runs once per scanner on the respond thread is called as often as it must be to
     // be optimised within the passes (30 calls, twice).
     private const int RehearsalsPerDetection = 6;
     private int _rehearsals; // for the log: how many the warm-up handed to the respond thread
-    private static readonly TimeSpan _warmUpPause = TimeSpan.FromMilliseconds(200);
 
     /// <summary>
-    /// Gets the path of a ban compiled, optimised, before capture starts, so that the first
+    /// Has the path of a ban compiled and optimised before capture starts, so that the first
     /// scanners do not wait for the JIT. Synthetic traffic, written to a savefile in the data
     /// directory, goes through libpcap, the capture processor and the queue as rehearsals, which
     /// the respond thread decides on throwaway instances; an in-kernel firewall also blocks and
