@@ -57,11 +57,7 @@ with open(out, 'wb') as f:
         f.write(struct.pack('<IIII', 1, i, len(pkt), len(pkt)) + pkt)
 EOF
 
-ip netns exec "$t" ${WRAP:-} "$cli" run --interface "$tdev" --data-dir "$work/data" --firewall dry-run ${SENSOR_ARGS:-} >"$work/sensor.log" 2>&1 &
-sensor=$!
-pids+=("$sensor")
-for _ in $(seq 1 300); do grep -q "RUNNING" "$work/sensor.log" && break; sleep 0.1; done
-grep -q "RUNNING" "$work/sensor.log" || { cat "$work/sensor.log" >&2; echo "load.sh: the sensor did not start" >&2; exit 1; }
+start_sensor "$work/sensor.log" "$work/data" --firewall dry-run
 sleep 1 # let the start-up work settle
 cpu() { awk '{ sub(/.*\) /, ""); print $12 + $13 }' "/proc/$sensor/stat"; } # utime + stime, fields 14-15
 cpu0=$(cpu)

@@ -2,6 +2,7 @@
 # directory ($work) and two network namespaces, $s (scanner, 198.51.100.1 on $sdev) and $t
 # (target, 198.51.100.2 on $tdev), joined by a veth pair (RFC 5737 addresses), named after the
 # prefix given and this shell's PID. At exit it kills the PIDs put in $pids and removes all of it.
+# serve_target and start_sensor, below, are for the scripts that need them.
 #   source "$(dirname "$0")/pair.sh" ps-NAME
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 "$root/portsentinel" --help >/dev/null
@@ -35,4 +36,21 @@ s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bi
     pids+=($!)
   done
   sleep 0.5
+}
+# The sensor in the target: `run --interface $tdev --data-dir DATA [ARGS]`, WRAP in front of it and
+# SENSOR_ARGS after, its output in LOG. Sets $sensor and returns once it logs RUNNING; after 30 s
+# without, prints its log and exits.
+start_sensor() {
+  local log=$1 data=$2
+  shift 2
+  ip netns exec "$t" ${WRAP:-} "$cli" run --interface "$tdev" --data-dir "$data" "$@" ${SENSOR_ARGS:-} >"$log" 2>&1 &
+  sensor=$!
+  pids+=("$sensor")
+  for _ in $(seq 1 300); do
+    grep -q "RUNNING" "$log" && return
+    sleep 0.1
+  done
+  cat "$log" >&2
+  echo "$(basename "$0"): the sensor did not start" >&2
+  exit 1
 }

@@ -11,9 +11,7 @@ limit=${NMAP_LIMIT:-15}
 scan=${SCAN:--sS}
 source "$(dirname "$0")/pair.sh" ps-running
 serve_target 3600
-ip netns exec "$t" ${WRAP:-} "$cli" run --interface "$tdev" --data-dir "$work/data" ${SENSOR_ARGS:-} >"$work/sensor.log" 2>&1 &
-pids+=($!)
-for _ in $(seq 1 100); do grep -q "RUNNING" "$work/sensor.log" && break; sleep 0.1; done
+start_sensor "$work/sensor.log" "$work/data"
 for run in $(seq 1 "$runs"); do
   sleep "${PAUSE:-20}"
   scanner=198.51.100.$((10 + run))

@@ -23,10 +23,7 @@ source "$(dirname "$0")/pair.sh" ps-react
 serve_target 600
 for run in $(seq 1 "$runs"); do
   data="$work/data-$run"
-  ip netns exec "$t" ${WRAP:-} "$cli" run --interface "$tdev" --data-dir "$data" ${SENSOR_ARGS:-} >"$work/sensor-$run.log" 2>&1 &
-  sensor=$!
-  pids+=("$sensor")
-  for _ in $(seq 1 100); do grep -q "RUNNING" "$work/sensor-$run.log" && break; sleep 0.1; done
+  start_sensor "$work/sensor-$run.log" "$data"
   # -d2 only makes nmap print each port state as it learns it ("Discovered closed port 7/tcp"),
   # so what it learned is known even when a scan that meets only silence is cut short.
   if [ "${DUMP:-1}" = 1 ]; then
