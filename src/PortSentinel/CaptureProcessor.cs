@@ -7,21 +7,32 @@ namespace PortSentinel;
 /// <summary>
 /// What a capture thread does with each frame, inline and without allocating: decode it, count
 /// what was malformed, and hand the packet to the detector. One instance per capture thread.
-/// Detection runs one packet behind decoding: the detector's memory for packet N is requested
-/// while packet N+1 is decoded (on the bench capture this hid part of the cache misses that
-/// libpcap's streaming read causes; docs/performance.md). The packet held back is finished at
-/// the end of each batch, so nothing waits longer than one pcap_dispatch call. A detector handed
-/// over by <see cref="Replace"/> (new thresholds on reload) takes over, on the capture thread,
-/// before the next frame, after the old one has finished and reported what it held.
+/// Detection runs <see cref="Held"/> packets behind decoding, so that the detector's memory for a
+/// packet is requested well before it is read (on the bench capture, libpcap's streaming read
+/// leaves the detector's tables in memory rather than in the CPU's caches; docs/performance.md):
+/// the packet's line of the settled cache as soon as it is decoded, and, <see cref="Lead"/>
+/// packets later, the flow-table sets it will look up if that line says it needs the tables.
+/// The detector still sees every packet in capture order; only the reads come early. The packets
+/// held back are finished at the end of each batch, so nothing waits longer than one
+/// pcap_dispatch call. A detector handed over by <see cref="Replace"/> (new thresholds on
+/// reload) takes over, on the capture thread, before the next frame, after the old one has
+/// finished and reported what it held.
 /// </summary>
 public sealed class CaptureProcessor : IFrameSink
 {
     private Detector _detector;
     private Detector? _replacement; // handed over by Replace from another thread
-    private readonly Packet[] _packets = new Packet[2];
-    private readonly ulong[] _tokens = new ulong[2];
-    private int _next;
-    private bool _holding;
+    // Measured on the bench capture (docs/performance.md): a lead of 2 packets, about 200 ns of
+    // libpcap's read and decoding, gives each request time to arrive.
+    internal const int Lead = 2;
+    internal const int Held = 2 * Lead;
+
+    // A ring of the packets decoded and not yet detected, indexed by a running count modulo its size.
+    private const int RingSize = 8;
+    private readonly Packet[] _packets = new Packet[RingSize];
+    private readonly ulong[] _tokens = new ulong[RingSize];
+    private long _decoded;
+    private long _detected;
 
     public CaptureProcessor(Detector detector, LinkType linkType)
     {
@@ -49,7 +60,7 @@ public sealed class CaptureProcessor : IFrameSink
         {
             TakeReplacement();
         }
-        ref Packet packet = ref _packets[_next];
+        ref Packet packet = ref _packets[Slot(_decoded)];
         packet.Timestamp = timestamp;
         packet.WireLength = wireLength;
         DecodeEvent result = PacketDecoder.Decode(frame, LinkType, ref packet);
@@ -65,26 +76,35 @@ public sealed class CaptureProcessor : IFrameSink
             IpProtocol.Icmp or IpProtocol.Ipv6Icmp => 2,
             _ => 3,
         }]++;
-        _tokens[_next] = _detector.Prepare(packet);
-        int held = _next ^ 1;
-        if (_holding)
+        _tokens[Slot(_decoded)] = _detector.Prepare(packet);
+        _decoded++;
+        long ahead = _decoded - 1 - Lead;
+        if (ahead >= _detected)
         {
-            _detector.Process(_packets[held], _tokens[held]);
+            _detector.Anticipate(_packets[Slot(ahead)], _tokens[Slot(ahead)]);
         }
-        _holding = true;
-        _next = held;
+        if (_decoded - _detected > Held)
+        {
+            DetectNext();
+        }
     }
 
-    /// <summary>Finishes the packet held back; the capture source calls this after every batch.</summary>
+    /// <summary>Finishes the packets held back; the capture source calls this after every batch.</summary>
     public void OnBatchEnd()
     {
-        if (_holding)
+        while (_detected < _decoded)
         {
-            int held = _next ^ 1;
-            _detector.Process(_packets[held], _tokens[held]);
-            _holding = false;
+            DetectNext();
         }
     }
+
+    private void DetectNext()
+    {
+        int slot = Slot(_detected++);
+        _detector.Process(_packets[slot], _tokens[slot]);
+    }
+
+    private static int Slot(long count) => (int)(count & (RingSize - 1));
 
     public void OnIdle(long now) => _detector.Advance(now);
 

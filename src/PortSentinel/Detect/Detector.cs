@@ -110,9 +110,9 @@ public sealed class Detector
     public void Process(in Packet packet) => Process(packet, Prepare(packet));
 
     /// <summary>
-    /// Starts bringing in the memory that <see cref="Process(in Packet, ulong)"/> will read for
-    /// this packet, and returns the token to pass it. Called a packet ahead, it hides that latency
-    /// behind the decoding of the next packet (see <see cref="CaptureProcessor"/>).
+    /// Starts bringing in the line of the settled cache that <see cref="Process(in Packet, ulong)"/>
+    /// will read for this packet, and returns the token to pass it. Called some packets ahead, it
+    /// hides that latency behind the work on the packets between (see <see cref="CaptureProcessor"/>).
     /// </summary>
     internal ulong Prepare(in Packet packet)
     {
@@ -126,6 +126,43 @@ public sealed class Detector
             _settled.Prefetch(fingerprint);
         }
         return fingerprint;
+    }
+
+    /// <summary>
+    /// Once the settled cache's line has arrived: when the packet will need the tables, starts
+    /// bringing in the flow-table sets that its handler looks up, for either direction. A hint
+    /// only: it changes nothing the detector knows.
+    /// </summary>
+    internal void Anticipate(in Packet p, ulong fingerprint)
+    {
+        if (!p.HasTransport || (fingerprint != 0 && _settled.Contains(fingerprint)))
+        {
+            return;
+        }
+        switch (p.Protocol)
+        {
+            case IpProtocol.Tcp:
+                _flows.Prefetch(p.Source, p.Destination, p.DestinationPort, p.Protocol);
+                if ((p.TcpFlags & (TcpFlags.Syn | TcpFlags.Ack)) != TcpFlags.Syn)
+                {
+                    _flows.Prefetch(p.Destination, p.Source, p.SourcePort, p.Protocol);
+                }
+                break;
+            case IpProtocol.Udp:
+            case IpProtocol.Sctp:
+                _flows.Prefetch(p.Source, p.Destination, p.DestinationPort, p.Protocol);
+                _flows.Prefetch(p.Destination, p.Source, p.SourcePort, p.Protocol);
+                break;
+            case IpProtocol.Icmp:
+            case IpProtocol.Ipv6Icmp:
+                int family = SettledCache.IcmpFamily(p.IcmpType, p.Protocol == IpProtocol.Ipv6Icmp);
+                if (family >= 0)
+                {
+                    _flows.Prefetch(p.Source, p.Destination, (ushort)family, p.Protocol);
+                    _flows.Prefetch(p.Destination, p.Source, (ushort)family, p.Protocol);
+                }
+                break;
+        }
     }
 
     /// <summary>

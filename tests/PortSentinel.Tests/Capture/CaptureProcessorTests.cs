@@ -12,21 +12,25 @@ public class CaptureProcessorTests
     {
         public List<Detection> Early { get; } = [];
 
-        public void Raised(Detection detection) => Early.Add(detection);
+        public List<Detection> All { get; } = [];
 
-        public void Closed(Detection detection)
+        public void Raised(Detection detection)
         {
+            Early.Add(detection);
+            All.Add(detection);
         }
+
+        public void Closed(Detection detection) => All.Add(detection);
     }
 
     private static byte[] Frame(string source, ushort sourcePort, string destination, ushort port, TcpFlags flags) =>
         Ethernet(Ipv4(source, destination, Tcp(sourcePort, port, flags)));
 
     [Fact]
-    public void The_packet_held_back_for_prefetching_is_finished_at_the_end_of_the_batch()
+    public void The_packets_held_back_for_prefetching_are_finished_at_the_end_of_the_batch()
     {
         // Four refused SYNs make TRW decide on the fourth RST, the last frame of the batch: the
-        // detection must not wait for a frame that never comes.
+        // detection must not wait for frames that never come.
         var recorder = new Recorder();
         var detector = new Detector(new DetectorOptions(), recorder);
         var processor = new CaptureProcessor(detector, LinkType.Ethernet);
@@ -38,7 +42,7 @@ public class CaptureProcessorTests
             processor.OnFrame(time++, syn.Length, syn);
             processor.OnFrame(time++, rst.Length, rst);
         }
-        Assert.Equal(7, detector.Counters.Packets);
+        Assert.Equal(8 - CaptureProcessor.Held, detector.Counters.Packets);
         Assert.Empty(recorder.Early);
         processor.OnBatchEnd();
         Assert.Equal(8, detector.Counters.Packets);
@@ -46,6 +50,41 @@ public class CaptureProcessorTests
         processor.OnBatchEnd(); // nothing held: a second end changes nothing
         Assert.Equal(8, detector.Counters.Packets);
     }
+
+    [Fact]
+    public void Reading_ahead_changes_nothing_the_detector_decides()
+    {
+        // The processor holds packets back and reads the tables early; the detector must still
+        // see what it would see fed one packet at a time: the same counts, the same detections.
+        MemoryCapture capture = TrafficGenerator.Generate(200_000, seed: 3);
+        var pipelined = new Recorder();
+        var pipelinedDetector = new Detector(new DetectorOptions(), pipelined);
+        capture.Replay(new CaptureProcessor(pipelinedDetector, capture.LinkType));
+        pipelinedDetector.Flush();
+
+        var direct = new Recorder();
+        var directDetector = new Detector(new DetectorOptions(), direct);
+        var packet = new Packet();
+        for (int i = 0; i < capture.Count; i++)
+        {
+            packet.Timestamp = capture.Timestamp(i);
+            packet.WireLength = capture.WireLength(i);
+            if (PacketDecoder.Decode(capture.Frame(i), capture.LinkType, ref packet) == DecodeEvent.Ok)
+            {
+                directDetector.Process(packet);
+            }
+        }
+        directDetector.Flush();
+
+        static string Counts(DetectorCounters c) => $"{c.Packets} {c.FirstContacts} {c.SettledSkips} {c.Raised} {c.Closed}";
+        Assert.Equal(Counts(directDetector.Counters), Counts(pipelinedDetector.Counters));
+        Assert.True(directDetector.Counters.SettledSkips > capture.Count / 2);
+        Assert.NotEmpty(direct.All);
+        Assert.Equal(direct.All.Select(Describe), pipelined.All.Select(Describe));
+    }
+
+    private static string Describe(Detection d) =>
+        $"{d.Source} {d.Kinds} {d.Ports} {d.PortRanges} {d.TargetCount} {d.Probes} {d.First:O} {d.Last:O} {d.Trigger} {d.Outcomes} {d.Final}";
 
     [Fact]
     public void A_sink_that_throws_stops_the_read_and_its_exception_comes_back_through_libpcap()
