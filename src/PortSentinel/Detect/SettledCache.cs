@@ -45,9 +45,9 @@ internal sealed class SettledCache
                 return 0;
         }
         // Each endpoint is mixed on its own, then the two are added: addition commutes, so both
-        // directions give one value.
+        // directions give one value. The sum of two mixed values needs no mixing of its own.
         ulong sum = Endpoint(p.Source, sourcePort) + Endpoint(p.Destination, destinationPort);
-        return SketchHash.Mix(sum ^ (p.Protocol * 0x27D4_EB2F_1656_67C5UL)) | 1;
+        return (sum ^ (p.Protocol * 0x27D4_EB2F_1656_67C5UL)) | 1;
     }
 
     /// <summary>The request type of an echo, timestamp or address-mask request or reply; -1 for other types.</summary>
