@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Text.RegularExpressions;
 using Microsoft.Data.Sqlite;
 using PortSentinel.Capture;
 using PortSentinel.Decide;
@@ -31,7 +32,9 @@ public sealed class SensorWarmUpTests : IDisposable
         sensor.Start();
 
         string warmed = Assert.Single(_log, l => l.StartsWith("WARMED UP in ", StringComparison.Ordinal));
-        Assert.Matches(@"^WARMED UP in \d+ ms: 6 passes of 100000 synthetic frames, [1-9]\d* rehearsals, [1-9]\d* methods compiled$", warmed);
+        // The count of methods compiled is the process's: 0 when an earlier sensor in this test
+        // process has compiled them all.
+        Assert.True(Regex.IsMatch(warmed, @"^WARMED UP in \d+ ms: 6 passes of 100000 synthetic frames, [1-9]\d* rehearsals, \d+ methods compiled$"), warmed);
         Assert.DoesNotContain(_log, l => l.StartsWith("DETECTED", StringComparison.Ordinal) || l.StartsWith("BANNED", StringComparison.Ordinal) || l.StartsWith("ENDED", StringComparison.Ordinal));
         Assert.False(feed.Reader.TryRead(out _), "the warm-up published an event");
         Assert.Equal((0, 0), (store.DetectionCount(), store.BanCount()));
