@@ -4,7 +4,9 @@ namespace PortSentinel.Decode;
 /// Decodes one captured frame into a <see cref="Packet"/>; never throws, never allocates.
 /// Each layer has its own file (<see cref="LinkLayer"/>, <see cref="Ipv4"/>, <see cref="Ipv6"/>,
 /// <see cref="TransportLayer"/> and one per transport protocol) and makes its checks in a fixed
-/// order: captured length, version, header length, total length.
+/// order: captured length, version, header length, total length. The commonest frame, Ethernet,
+/// IPv4 and TCP or UDP, is first tried in one pass (<see cref="CommonFrame"/>), which gives the
+/// same packet as the layers.
 /// </summary>
 public static class PacketDecoder
 {
@@ -22,6 +24,14 @@ public static class PacketDecoder
     public static DecodeEvent Decode(ReadOnlySpan<byte> frame, LinkType link, ref Packet packet)
     {
         packet = new Packet { Timestamp = packet.Timestamp, WireLength = packet.WireLength };
+        return link == LinkType.Ethernet && CommonFrame.TryDecode(frame, ref packet)
+            ? DecodeEvent.Ok
+            : DecodeByLayers(frame, link, ref packet);
+    }
+
+    /// <summary>Decodes layer by layer, into a packet cleared but for its timestamp and wire length.</summary>
+    internal static DecodeEvent DecodeByLayers(ReadOnlySpan<byte> frame, LinkType link, ref Packet packet)
+    {
         DecodeEvent result = DecodeLayers(frame, link, ref packet);
         if (result != DecodeEvent.Ok)
         {

@@ -1,6 +1,8 @@
+using System.Runtime.InteropServices;
 using PortSentinel.Capture;
 using PortSentinel.Decode;
 using PortSentinel.Detect;
+using PortSentinel.Synthetic;
 
 namespace PortSentinel.Tests.Corpus;
 
@@ -57,6 +59,48 @@ public class MutatedCorpusTests
         Assert.True(processor.Decoded[DecodeEvent.Ok] > Mutations / 5, $"only {processor.Decoded[DecodeEvent.Ok]} decoded: the mutations are too harsh");
         Assert.True(detector.Counters.FirstContacts > 0);
     }
+
+    [Fact]
+    public void The_one_pass_decoder_gives_what_the_layers_give_for_real_and_mutated_frames()
+    {
+        // CommonFrame must take only the frames the layers decode to the same packet, and leave
+        // every other one to them: every field and the result compared, for the corpus, the
+        // synthetic traffic and a million mutations, many of them in the lengths it checks.
+        List<(byte[] Frame, int Wire, LinkType Link)> seeds = LoadFrames();
+        MemoryCapture synthetic = TrafficGenerator.Generate(100_000, seed: 5);
+        for (int i = 0; i < synthetic.Count; i++)
+        {
+            seeds.Add((synthetic.Frame(i).ToArray(), synthetic.WireLength(i), synthetic.LinkType));
+        }
+        var random = new Random(2_000_003);
+        byte[] buffer = new byte[65536];
+        long onePass = 0;
+        for (int i = 0; i < seeds.Count + Mutations; i++)
+        {
+            var (frame, wire, link) = seeds[i < seeds.Count ? i : random.Next(seeds.Count)];
+            frame.CopyTo(buffer, 0);
+            int length = i < seeds.Count ? frame.Length : Mutate(buffer, frame.Length, random, seeds);
+            int wireLength = i < seeds.Count || random.Next(2) == 0 ? wire : length + random.Next(-20, 200);
+            ReadOnlySpan<byte> bytes = buffer.AsSpan(0, length);
+
+            var decoded = new Packet { Timestamp = i, WireLength = wireLength };
+            DecodeEvent result = PacketDecoder.Decode(bytes, link, ref decoded);
+            var layered = new Packet { Timestamp = i, WireLength = wireLength };
+            DecodeEvent expected = PacketDecoder.DecodeByLayers(bytes, link, ref layered);
+            var single = new Packet { Timestamp = i, WireLength = wireLength };
+            onePass += CommonFrame.TryDecode(bytes, ref single) ? 1 : 0;
+
+            if (result != expected || !Same(decoded, layered))
+            {
+                Assert.Fail($"{link} wire={wireLength} {Convert.ToHexString(bytes)}: {result.Name()} against the layers' {expected.Name()}");
+            }
+        }
+        Assert.True(onePass > Mutations / 4, $"only {onePass} frames took the one pass");
+        Assert.True(onePass < seeds.Count + (Mutations * 9 / 10), $"{onePass} frames took the one pass: the mutations hardly reach its checks");
+    }
+
+    private static bool Same(Packet a, Packet b) =>
+        MemoryMarshal.AsBytes(new ReadOnlySpan<Packet>(ref a)).SequenceEqual(MemoryMarshal.AsBytes(new ReadOnlySpan<Packet>(ref b)));
 
     /// <summary>Applies one to four mutations: byte and bit changes, length fields set to extremes, truncation, splices.</summary>
     private static int Mutate(byte[] buffer, int length, Random random, List<(byte[] Frame, int Wire, LinkType Link)> seeds)
