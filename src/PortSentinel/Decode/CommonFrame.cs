@@ -8,8 +8,8 @@ namespace PortSentinel.Decode;
 /// The frame most links carry, decoded in one pass: Ethernet without VLAN tags, IPv4 without
 /// options or fragmentation, and TCP without options or with NOP, NOP, timestamps (every segment
 /// of an established Linux or BSD connection), or UDP. The layers decode it too, one header and
-/// one slice at a time; this pass reads it with a few length checks, in about two thirds of their
-/// time on the benchmark's mix (docs/performance.md). It takes only frames that pass every check
+/// one slice at a time; with this pass in front, the benchmark's mix of frames decodes in 8.5 ns a
+/// frame instead of 14 (docs/performance.md). It takes only frames that pass every check
 /// the layers make, all within the captured bytes, and leaves everything else to them, the packet
 /// untouched. A test decodes the corpus and a million mutations of it both ways and compares every
 /// field.

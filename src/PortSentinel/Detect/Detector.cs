@@ -130,8 +130,8 @@ public sealed class Detector
 
     /// <summary>
     /// Once the settled cache's line has arrived: when the packet will need the tables, starts
-    /// bringing in the flow-table sets that its handler looks up, for either direction. A hint
-    /// only: it changes nothing the detector knows.
+    /// bringing in the flow-table sets that its handler looks up, for either direction (not for
+    /// ICMP errors, which are rare). A hint only: it changes nothing the detector knows.
     /// </summary>
     internal void Anticipate(in Packet p, ulong fingerprint)
     {
