@@ -60,7 +60,8 @@ public sealed class CaptureProcessor : IFrameSink
         {
             TakeReplacement();
         }
-        ref Packet packet = ref _packets[Slot(_decoded)];
+        int slot = Slot(_decoded);
+        ref Packet packet = ref _packets[slot];
         packet.Timestamp = timestamp;
         packet.WireLength = wireLength;
         DecodeEvent result = PacketDecoder.Decode(frame, LinkType, ref packet);
@@ -76,7 +77,7 @@ public sealed class CaptureProcessor : IFrameSink
             IpProtocol.Icmp or IpProtocol.Ipv6Icmp => 2,
             _ => 3,
         }]++;
-        _tokens[Slot(_decoded)] = _detector.Prepare(packet);
+        _tokens[slot] = _detector.Prepare(packet);
         _decoded++;
         long ahead = _decoded - 1 - Lead;
         if (ahead >= _detected)

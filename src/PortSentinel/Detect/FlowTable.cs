@@ -1,6 +1,5 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
-using System.Runtime.Intrinsics.X86;
 using PortSentinel.Decode;
 
 namespace PortSentinel.Detect;
@@ -188,14 +187,8 @@ internal sealed class FlowTable
     }
 
     /// <summary>Asks the CPU to bring in the set that a lookup of this contact will read (a hint only).</summary>
-    public unsafe void Prefetch(scoped in NetAddress initiator, scoped in NetAddress responder, ushort port, byte protocol)
-    {
-        if (Sse.IsSupported)
-        {
-            // The memory is pinned, so the address stays valid.
-            Sse.Prefetch0(Unsafe.AsPointer(ref At(SetOf(Tag(initiator, responder, port, protocol)))));
-        }
-    }
+    public void Prefetch(scoped in NetAddress initiator, scoped in NetAddress responder, ushort port, byte protocol) =>
+        ResidentMemory.Prefetch(ref At(SetOf(Tag(initiator, responder, port, protocol))));
 
     public static uint Seconds(long micros) => (uint)(micros / 1_000_000);
 

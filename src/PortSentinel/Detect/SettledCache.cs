@@ -1,5 +1,3 @@
-using System.Runtime.CompilerServices;
-using System.Runtime.Intrinsics.X86;
 using PortSentinel.Decode;
 
 namespace PortSentinel.Detect;
@@ -65,14 +63,7 @@ internal sealed class SettledCache
     public void Add(ulong fingerprint) => _fingerprints[SketchHash.Index(fingerprint, Size - 1)] = fingerprint;
 
     /// <summary>Asks the CPU to bring the fingerprint's line in ahead of <see cref="Contains"/>.</summary>
-    public unsafe void Prefetch(ulong fingerprint)
-    {
-        if (Sse.IsSupported)
-        {
-            // A hint only: should the array move before the read, the prefetch is merely wasted.
-            Sse.Prefetch0(Unsafe.AsPointer(ref _fingerprints[SketchHash.Index(fingerprint, Size - 1)]));
-        }
-    }
+    public void Prefetch(ulong fingerprint) => ResidentMemory.Prefetch(ref _fingerprints[SketchHash.Index(fingerprint, Size - 1)]);
 
     private static ulong Endpoint(in NetAddress address, ushort port) =>
         SketchHash.Mix((address.High * 0x9E37_79B9_7F4A_7C15UL) ^ (address.Low * 0xC2B2_AE3D_27D4_EB4FUL) ^ port);
