@@ -82,7 +82,8 @@ public sealed class CaptureProcessor : IFrameSink
         long ahead = _decoded - 1 - Lead;
         if (ahead >= _detected)
         {
-            _detector.Anticipate(_packets[Slot(ahead)], _tokens[Slot(ahead)]);
+            int aheadSlot = Slot(ahead);
+            _detector.Anticipate(_packets[aheadSlot], _tokens[aheadSlot]);
         }
         if (_decoded - _detected > Held)
         {
@@ -122,7 +123,7 @@ public sealed class CaptureProcessor : IFrameSink
         Volatile.Write(ref _replacement, next);
     }
 
-    /// <summary>Once capture has ended: finishes the packet held back and reports every scan still open.</summary>
+    /// <summary>Once capture has ended: finishes the packets held back and reports every scan still open.</summary>
     public void Flush()
     {
         OnBatchEnd();

@@ -37,7 +37,7 @@ public static class OfflineAnalysis
             processor.LinkType = file.LinkType;
             file.ReadAll(processor);
         }
-        processor?.Flush(); // finishes the packet it holds back, then reports every scan still open
+        processor?.Flush(); // finishes the packets it holds back, then reports every scan still open
         clock.Stop();
         return new AnalysisResult(
             processor?.Decoded.Total ?? 0,

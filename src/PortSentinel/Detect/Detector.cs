@@ -135,7 +135,7 @@ public sealed class Detector
     /// </summary>
     internal void Anticipate(in Packet p, ulong fingerprint)
     {
-        if (!p.HasTransport || (fingerprint != 0 && _settled.Contains(fingerprint)))
+        if (!p.HasTransport || _settled.Contains(fingerprint))
         {
             return;
         }
@@ -205,7 +205,7 @@ public sealed class Detector
             }
             return;
         }
-        if (fingerprint != 0 && _settled.Contains(fingerprint))
+        if (_settled.Contains(fingerprint))
         {
             Counters.SettledSkips++;
             return;
@@ -218,7 +218,7 @@ public sealed class Detector
             IpProtocol.Sctp => OnSctp(packet),
             _ => false,
         };
-        if (settled && fingerprint != 0)
+        if (settled)
         {
             _settled.Add(fingerprint);
         }

@@ -58,9 +58,17 @@ internal sealed class SettledCache
         _ => -1,
     };
 
-    public bool Contains(ulong fingerprint) => _fingerprints[SketchHash.Index(fingerprint, Size - 1)] == fingerprint;
+    // 0 is no fingerprint (a packet the cache cannot hold), and it is what an empty slot holds:
+    // it is never contained and never added.
+    public bool Contains(ulong fingerprint) => fingerprint != 0 && _fingerprints[SketchHash.Index(fingerprint, Size - 1)] == fingerprint;
 
-    public void Add(ulong fingerprint) => _fingerprints[SketchHash.Index(fingerprint, Size - 1)] = fingerprint;
+    public void Add(ulong fingerprint)
+    {
+        if (fingerprint != 0)
+        {
+            _fingerprints[SketchHash.Index(fingerprint, Size - 1)] = fingerprint;
+        }
+    }
 
     /// <summary>Asks the CPU to bring the fingerprint's line in ahead of <see cref="Contains"/>.</summary>
     public void Prefetch(ulong fingerprint) => ResidentMemory.Prefetch(ref _fingerprints[SketchHash.Index(fingerprint, Size - 1)]);

@@ -23,6 +23,33 @@ public class TableTests
     }
 
     [Fact]
+    public void The_settled_cache_never_holds_the_fingerprint_of_a_packet_it_cannot_hold()
+    {
+        // 0 means "always examine" and is also what an empty slot holds: it must not read as
+        // settled in an empty cache, nor be stored over a real fingerprint.
+        var cache = new SettledCache();
+        Assert.False(cache.Contains(0));
+        cache.Add(0);
+        Assert.False(cache.Contains(0));
+
+        var syn = new Packet
+        {
+            IpVersion = 4,
+            Protocol = IpProtocol.Tcp,
+            HasTransport = true,
+            Source = NetAddress.Parse("198.51.100.1"),
+            Destination = NetAddress.Parse("192.0.2.2"),
+            SourcePort = 40000,
+            DestinationPort = 80,
+        };
+        ulong fingerprint = SettledCache.Fingerprint(syn);
+        Assert.NotEqual(0UL, fingerprint);
+        Assert.False(cache.Contains(fingerprint));
+        cache.Add(fingerprint);
+        Assert.True(cache.Contains(fingerprint));
+    }
+
+    [Fact]
     public void A_source_table_half_full_evicts_almost_nothing()
     {
         var table = new SourceTable(4096, protectionMicros: 0);
