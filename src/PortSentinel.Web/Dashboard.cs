@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using PortSentinel.Common;
 using PortSentinel.Web.Accounts;
 using PortSentinel.Web.Api;
 using PortSentinel.Web.Live;

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using PortSentinel.Common;
 using PortSentinel.Record.Sqlite;
 
 namespace PortSentinel.Web;

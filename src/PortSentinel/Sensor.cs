@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Runtime;
 using PortSentinel.Capture;
+using PortSentinel.Common;
 using PortSentinel.Decide;
 using PortSentinel.Decode;
 using PortSentinel.Detect;
@@ -12,9 +13,6 @@ using PortSentinel.Respond;
 using PortSentinel.Synthetic;
 
 namespace PortSentinel;
-
-/// <summary>A line for the log: what happened, in a form fail2ban and people can read.</summary>
-public delegate void SensorLog(string line);
 
 /// <summary>
 /// The live sensor, and the one place where the stages are wired together: a capture thread per

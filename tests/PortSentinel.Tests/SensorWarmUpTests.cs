@@ -4,6 +4,7 @@ using Microsoft.Data.Sqlite;
 using PortSentinel.Capture;
 using PortSentinel.Decide;
 using PortSentinel.Detect;
+using PortSentinel.Record;
 using PortSentinel.Record.Sqlite;
 using PortSentinel.Respond;
 

@@ -4,6 +4,7 @@ using System.Net.NetworkInformation;
 using System.Runtime.InteropServices;
 using Microsoft.AspNetCore.Builder;
 using PortSentinel.Capture;
+using PortSentinel.Common;
 using PortSentinel.Decide;
 using PortSentinel.Intel;
 using PortSentinel.Notify;

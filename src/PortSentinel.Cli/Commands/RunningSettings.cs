@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 using Microsoft.Extensions.Configuration;
 using PortSentinel.Capture;
+using PortSentinel.Common;
 using PortSentinel.Decide;
 using PortSentinel.Detect;
 using PortSentinel.Intel;

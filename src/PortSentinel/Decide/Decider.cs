@@ -50,7 +50,7 @@ public sealed class Decider
     /// <param name="previousBans">How many times the source was banned before (from the record).</param>
     /// <param name="now">The decision time.</param>
     /// <param name="reputation">What AbuseIPDB's score makes of the source, when known: severity up, a longer ban.</param>
-    public Decision Decide(Detection detection, int previousBans, DateTimeOffset now, Intel.ReputationVerdict? reputation = null)
+    public Decision Decide(Detection detection, int previousBans, DateTimeOffset now, ReputationVerdict? reputation = null)
     {
         ArgumentNullException.ThrowIfNull(detection);
         Severity severity = SeverityRules.Of(detection, previousBans);

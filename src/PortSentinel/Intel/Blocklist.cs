@@ -1,4 +1,5 @@
 using System.Globalization;
+using PortSentinel.Common;
 using PortSentinel.Decode;
 
 namespace PortSentinel.Intel;

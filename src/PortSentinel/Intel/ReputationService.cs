@@ -1,18 +1,12 @@
 using System.Collections.Concurrent;
 using System.Globalization;
 using System.Threading.Channels;
+using PortSentinel.Common;
 using PortSentinel.Decide;
 using PortSentinel.Decode;
 using PortSentinel.Detect;
-using PortSentinel.Record.Sqlite;
 
 namespace PortSentinel.Intel;
-
-/// <summary>How a reputation weighs on a decision: severity steps up, critical from a score, bans longer.</summary>
-public sealed record ReputationVerdict(int Score, int Steps, bool Critical, double BanFactor)
-{
-    public Severity Apply(Severity severity) => Critical ? Severity.Critical : (Severity)Math.Min((int)severity + Steps, (int)Severity.Critical);
-}
 
 /// <summary>Where lookups stand, for health: <c>ok</c>, or <c>paused</c> (with why and until when).</summary>
 public sealed record ReputationStatus(string State, string? Problem, DateTimeOffset? PausedUntil, long Lookups, long Failures, int LookupsToday, int DailyQuota, long Reported);
@@ -32,7 +26,7 @@ public sealed class ReputationService : IDisposable
     private static readonly TimeSpan _longestPause = TimeSpan.FromMinutes(5);
 
     private readonly AbuseIpDbOptions _options;
-    private readonly SqliteStore _store;
+    private readonly IReputationCache _store;
     private readonly SensorLog _log;
     private readonly TimeProvider _time;
     private readonly AbuseIpDbClient _client;
@@ -53,7 +47,7 @@ public sealed class ReputationService : IDisposable
     private int _today;
     private DateOnly _day;
 
-    public ReputationService(AbuseIpDbOptions options, SqliteStore store, SensorLog log, TimeProvider? time = null)
+    public ReputationService(AbuseIpDbOptions options, IReputationCache store, SensorLog log, TimeProvider? time = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         _options = options;

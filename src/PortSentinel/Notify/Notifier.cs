@@ -1,3 +1,4 @@
+using PortSentinel.Common;
 using PortSentinel.Decide;
 using PortSentinel.Intel;
 using PortSentinel.Record;

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using PortSentinel.Common;
 using PortSentinel.Decide;
 using PortSentinel.Intel;
 

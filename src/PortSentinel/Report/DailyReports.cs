@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net.Mail;
 using System.Text.RegularExpressions;
+using PortSentinel.Common;
 using PortSentinel.Notify;
 using PortSentinel.Record.Sqlite;
 

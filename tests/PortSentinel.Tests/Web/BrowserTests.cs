@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Microsoft.Playwright;
 using PortSentinel.Detect;
+using PortSentinel.Record;
 using PortSentinel.Respond.Nftables;
 using PortSentinel.Tests.Capture;
 

@@ -4,7 +4,7 @@ using PortSentinel.Intel;
 namespace PortSentinel.Record.Sqlite;
 
 /// <summary>The cache of AbuseIPDB reputations, one row per address, replaced at each lookup; and when scanners were reported.</summary>
-public sealed partial class SqliteStore
+public sealed partial class SqliteStore : IReputationCache
 {
     private const string ReputationColumns = "address, score, country, isp, domain, total_reports, last_reported, checked";
 
@@ -17,7 +17,6 @@ public sealed partial class SqliteStore
             ("$last", reputation.LastReportedAt is { } last ? Ms(last) : DBNull.Value), ("$checked", Ms(reputation.CheckedAt)));
     }
 
-    /// <summary>The reputation last looked up for <paramref name="address"/>, however old; null when never.</summary>
     public Reputation? Reputation(string address) =>
         Read($"SELECT {ReputationColumns} FROM reputation WHERE address = $address", ReadReputation, ("$address", address)) is [var r] ? r : null;
 
@@ -30,7 +29,6 @@ public sealed partial class SqliteStore
             ("$addresses", System.Text.Json.JsonSerializer.Serialize(addresses))).ToDictionary(r => r.Address);
     }
 
-    /// <summary>When <paramref name="address"/> was last reported to AbuseIPDB; null when never.</summary>
     public DateTimeOffset? LastReported(string address) =>
         Read("SELECT reported FROM abuse_reports WHERE address = $address", row => Time(row, 0), ("$address", address)) is [var at] ? at : null;
 

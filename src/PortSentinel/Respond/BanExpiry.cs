@@ -1,8 +1,8 @@
+using PortSentinel.Common;
 using PortSentinel.Decode;
 using PortSentinel.Record.Sqlite;
-using PortSentinel.Respond;
 
-namespace PortSentinel;
+namespace PortSentinel.Respond;
 
 /// <summary>
 /// Ends bans on firewalls that cannot end them by themselves (iptables, route, hosts-deny,

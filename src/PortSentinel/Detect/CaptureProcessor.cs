@@ -1,8 +1,7 @@
 using PortSentinel.Capture;
 using PortSentinel.Decode;
-using PortSentinel.Detect;
 
-namespace PortSentinel;
+namespace PortSentinel.Detect;
 
 /// <summary>
 /// What a capture thread does with each frame, inline and without allocating: decode it, count

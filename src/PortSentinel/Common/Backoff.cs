@@ -1,4 +1,4 @@
-namespace PortSentinel;
+namespace PortSentinel.Common;
 
 /// <summary>How long to wait before trying again: <c>first</c> after the first failure in a row, then twice as long each time, up to <c>most</c>.</summary>
 public static class Backoff

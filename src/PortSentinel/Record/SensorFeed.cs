@@ -1,8 +1,7 @@
 using System.Threading.Channels;
 using PortSentinel.Intel;
-using PortSentinel.Record;
 
-namespace PortSentinel;
+namespace PortSentinel.Record;
 
 /// <summary>Something the sensor did that a watcher (the dashboard) wants to see at once.</summary>
 public abstract record SensorEvent(DateTimeOffset At);

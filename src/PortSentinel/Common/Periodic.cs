@@ -1,4 +1,4 @@
-namespace PortSentinel;
+namespace PortSentinel.Common;
 
 /// <summary>
 /// Runs some work again and again on a task of its own until disposed: before each turn (counted
