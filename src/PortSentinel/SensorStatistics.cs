@@ -5,7 +5,8 @@ public sealed record InterfaceStatistics(string Device, long Received, long Drop
 
 /// <summary>
 /// What the sensor has done since it started, read at one moment from any thread: the figures of
-/// the dashboard's health panel and of /metrics. Counters only grow.
+/// the dashboard's health panel and of /metrics. Counters only grow; <see cref="Latency"/> is
+/// cumulative over <see cref="Respond.RespondCounters.LatencyBuckets"/>.
 /// </summary>
 public sealed record SensorStatistics(
     DateTimeOffset Started,
@@ -16,8 +17,4 @@ public sealed record SensorStatistics(
     long QueueOverflow,
     IReadOnlyList<(double UpperMs, long Count)> Latency,
     double LatencySumMs,
-    long LatencyCount)
-{
-    /// <summary>The upper bounds (milliseconds) of the histogram of the sensor's own time from the deciding packet to the firewall change.</summary>
-    public static readonly double[] LatencyBuckets = [0.5, 1, 2, 5, 10, 25, 50, 100, 250, 1000];
-}
+    long LatencyCount);

@@ -60,7 +60,7 @@ public static class BansCommand
         try
         {
             using SqliteStore store = SqliteStore.Open(parse.GetValue(dataDir) ?? RunCommand.DefaultDataDirectory);
-            using IFirewall firewall = Firewalls.Create(firewallOptions);
+            using IFirewall firewall = FirewallBackends.Create(firewallOptions);
             return action(store, firewall, decider, Console.Out);
         }
         catch (Exception e) when (e is FirewallException or StoreException)

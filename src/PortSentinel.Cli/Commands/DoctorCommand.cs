@@ -83,7 +83,7 @@ public static class DoctorCommand
         try
         {
             // nftables is only probed; the other backends are set up, as run would.
-            using IFirewall backend = Firewalls.Create(firewallOptions);
+            using IFirewall backend = FirewallBackends.Create(firewallOptions);
             string? problem = backend is NftablesFirewall nftables ? nftables.Probe() : null;
             if (backend is not NftablesFirewall)
             {

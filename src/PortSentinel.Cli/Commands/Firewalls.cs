@@ -1,12 +1,6 @@
 using System.CommandLine;
 using Microsoft.Extensions.Configuration;
 using PortSentinel.Respond;
-using PortSentinel.Respond.Command;
-using PortSentinel.Respond.HostsDeny;
-using PortSentinel.Respond.Ipset;
-using PortSentinel.Respond.Iptables;
-using PortSentinel.Respond.Nftables;
-using PortSentinel.Respond.Route;
 
 namespace PortSentinel.Cli.Commands;
 
@@ -34,20 +28,5 @@ public static class Firewalls
             throw new SettingsException(string.Join(Environment.NewLine, errors));
         }
         return options;
-    }
-
-    public static IFirewall Create(FirewallOptions options)
-    {
-        ArgumentNullException.ThrowIfNull(options);
-        return options.Backend switch
-        {
-            "dry-run" => new DryRunFirewall(),
-            "ipset" => new IpsetFirewall(),
-            "iptables" => new IptablesFirewall(),
-            "route" => new RouteFirewall(),
-            "hosts-deny" => new HostsDenyFirewall(options),
-            "command" => new CommandFirewall(options),
-            _ => new NftablesFirewall(),
-        };
     }
 }

@@ -2,15 +2,8 @@ using System.CommandLine;
 using System.Globalization;
 using System.Net.NetworkInformation;
 using System.Runtime.InteropServices;
-using Microsoft.AspNetCore.Builder;
 using PortSentinel.Capture;
-using PortSentinel.Common;
-using PortSentinel.Decide;
-using PortSentinel.Intel;
-using PortSentinel.Notify;
 using PortSentinel.Record;
-using PortSentinel.Record.Sqlite;
-using PortSentinel.Report;
 using PortSentinel.Respond;
 using PortSentinel.Web;
 
@@ -65,7 +58,6 @@ public static class RunCommand
             Console.Out.WriteLine($"{DateTime.Now.ToString("yyyy-MM-dd HH:mm:ss,fff", CultureInfo.InvariantCulture)} portsentinel[{pid}]: {line}");
 
         var sources = new SettingsSources(config, overrides, firewallName, dataDirectory);
-        string reportsDirectory = Path.Combine(dataDirectory, "reports");
         SensorSettings settings;
         try
         {
@@ -83,57 +75,28 @@ public static class RunCommand
             return ExitCodes.BadInput;
         }
 
-        IFirewall? firewall = null;
-        SqliteStore? store = null;
-        Sensor? sensor = null;
-        ReputationService? reputation = null;
-        BlocklistImport? blocklist = null;
-        EventLog? events = null;
-        Notifier? notifier = null;
-        DailyReports? reports = null;
-        WebApplication? web = null;
-        SqliteStore? webStore = null;
         try
         {
-            firewall = Firewalls.Create(settings.Firewall);
-            store = SqliteStore.Open(dataDirectory);
-            var allowlist = new Allowlist(HostFacts.Read(), settings.Allowed);
-            reputation = settings.AbuseIpDb.Enabled ? new ReputationService(settings.AbuseIpDb, store, Log) : null;
-            sensor = new Sensor(devices, settings.Capture, settings.Trap, settings.Detection, new Decider(allowlist, settings.Decide), firewall, settings.Firewall, store, Log)
-            {
-                Reputation = reputation,
-            };
-            var running = new RunningSettings(sources, settings, sensor, Log);
+            using SensorHost host = SensorHost.Create(settings.Configuration(devices, dataDirectory), Log);
+            var running = new RunningSettings(sources, settings, host.Sensor, Log);
             using var stop = new ManualResetEvent(false);
             using var hangUp = new AutoResetEvent(false);
             using PosixSignalRegistration sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Set(); });
             using PosixSignalRegistration sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Set(); });
             using PosixSignalRegistration sighup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, c => { c.Cancel = true; hangUp.Set(); });
-            // Before the start, so that nothing the sensor does is missing from it.
-            events = settings.EventLog.Enabled ? new EventLog(settings.EventLog, sensor.Feed, Log) : null;
-            notifier = settings.Notify.Enabled ? new Notifier(settings.Notify, Notifier.Channels(settings.Notify), sensor.Feed, Log) : null;
             if (dashboard)
             {
-                // Before the sensor: its start-up compiles hundreds of methods, which would
-                // otherwise compete with the first scanners for the CPUs (docs/performance.md).
-                webStore = SqliteStore.Open(dataDirectory);
-                var context = new DashboardContext(sensor, webStore, settings.Dashboard, Log) { Settings = running, Notifier = notifier, ReportsDirectory = reportsDirectory };
-                web = Dashboard.Build(context);
-                web.StartAsync().GetAwaiter().GetResult();
-                AnnounceDashboard(web, context, Log);
+                try
+                {
+                    host.Own(DashboardServer.Start(host, settings.Dashboard, running, Log));
+                }
+                catch (IOException e)
+                {
+                    Console.Error.WriteLine($"portsentinel: the dashboard cannot listen on {settings.Dashboard.Urls}: {e.Message}. Choose another address with --urls, or run without it: --no-dashboard.");
+                    return ExitCodes.BadInput;
+                }
             }
-            sensor.Start();
-            if (settings.Reports.Enabled)
-            {
-                reports = new DailyReports(settings.Reports, settings.Notify.Email, store, reportsDirectory, () => Health(sensor), Log);
-                reports.Start();
-            }
-            if (settings.Blocklist.Enabled)
-            {
-                blocklist = new BlocklistImport(settings.Blocklist, settings.AbuseIpDb, sensor.Preempt, Log);
-                blocklist.Start();
-            }
-            Log($"RUNNING with {firewall.Name}, data in {store.Path}, {allowlist.Entries.Count()} allowlist entries, reputation {(reputation is null ? $"off (no {AbuseIpDbOptions.Section}:{nameof(AbuseIpDbOptions.ApiKey)})" : $"from {settings.AbuseIpDb.BaseUrl}")}");
+            host.Start();
             while (WaitHandle.WaitAny([stop, hangUp]) == 1)
             {
                 running.Reload();
@@ -146,51 +109,6 @@ public static class RunCommand
             Console.Error.WriteLine($"portsentinel: {e.Message}");
             return ExitCodes.BadInput;
         }
-        catch (IOException e) when (web is not null)
-        {
-            Console.Error.WriteLine($"portsentinel: the dashboard cannot listen on {settings.Dashboard.Urls}: {e.Message}. Choose another address with --urls, or run without it: --no-dashboard.");
-            return ExitCodes.BadInput;
-        }
-        finally
-        {
-            if (web is not null)
-            {
-                web.StopAsync().GetAwaiter().GetResult();
-                ((IDisposable)web).Dispose();
-            }
-            webStore?.Dispose();
-            blocklist?.Dispose();
-            reports?.Dispose();
-            sensor?.Dispose();
-            events?.Dispose();
-            notifier?.Dispose();
-            reputation?.Dispose();
-            store?.Dispose();
-            firewall?.Dispose();
-        }
-    }
-
-    /// <summary>Says where the dashboard is, warns when it is reachable from the network without TLS, and prints the setup token while no account exists.</summary>
-    private static void AnnounceDashboard(WebApplication web, DashboardContext context, SensorLog log)
-    {
-        string[] urls = [.. web.Urls];
-        log($"DASHBOARD on {string.Join(", ", urls)}");
-        foreach (Uri uri in urls.Select(u => new Uri(u)).Where(u => u.Scheme == "http" && !u.IsLoopback))
-        {
-            log($"WARNING the dashboard on {uri} is reachable from the network without TLS: passwords and sessions cross it in clear. Serve https with {DashboardOptions.Section}:{nameof(DashboardOptions.CertificateFile)}, or keep it on 127.0.0.1.");
-        }
-        if (context.OpenSetup() is { } token)
-        {
-            log($"SETUP no account yet: open {urls[0].TrimEnd('/')}/setup.html#{token} to create the first admin (this token works once, in this run), or run: portsentinel users add NAME --role admin");
-        }
-    }
-
-    /// <summary>The capture's figures for the daily report.</summary>
-    private static ActivityReport.SensorHealth Health(Sensor sensor)
-    {
-        SensorStatistics stats = sensor.Statistics();
-        return new ActivityReport.SensorHealth(sensor.FirewallName, (DateTimeOffset.UtcNow - stats.Started).TotalSeconds,
-            stats.Interfaces.Sum(i => i.Received), stats.Interfaces.Sum(i => i.Dropped + i.InterfaceDropped), stats.FirewallErrors);
     }
 
     /// <summary>Every interface that is up, but loopback: where run captures when none is named.</summary>

@@ -16,6 +16,20 @@ namespace PortSentinel.Cli.Commands;
 /// <summary>Everything <c>run</c> reads from configuration, read and validated together.</summary>
 internal sealed record SensorSettings(DetectorOptions Detection, DecideOptions Decide, LiveCaptureOptions Capture, TrapOptions Trap, IReadOnlyList<NetPrefix> Allowed, FirewallOptions Firewall, DashboardOptions Dashboard, AbuseIpDbOptions AbuseIpDb, BlocklistOptions Blocklist, EventLogOptions EventLog, NotifyOptions Notify, ReportsOptions Reports)
 {
+    /// <summary>What the library's host makes of these settings, capturing on <paramref name="interfaces"/>.</summary>
+    public SensorConfiguration Configuration(IReadOnlyList<string> interfaces, string dataDirectory) => new()
+    {
+        DataDirectory = dataDirectory,
+        Sensor = new SensorOptions { Interfaces = interfaces, Capture = Capture, Trap = Trap, Detection = Detection, Firewall = Firewall },
+        Decide = Decide,
+        Allowed = Allowed,
+        AbuseIpDb = AbuseIpDb,
+        Blocklist = Blocklist,
+        EventLog = EventLog,
+        Notify = Notify,
+        Reports = Reports,
+    };
+
     /// <summary>Reads the configuration from its sources, with <paramref name="overlay"/> in place of the dashboard's changes on disk when given.</summary>
     public static SensorSettings Load(SettingsSources sources, JsonObject? overlay = null)
     {

@@ -51,6 +51,29 @@ public sealed record Detection
 
     /// <summary>True for the report made when the scan ended; false for the early one.</summary>
     public required bool Final { get; init; }
+
+    /// <summary>A contact with a port of the connect-mode trap at <paramref name="now"/>: a tripwire hit, whose one contact is the whole evidence.</summary>
+    public static Detection Trapped(NetAddress source, NetAddress target, ushort port, byte protocol, DateTimeOffset now)
+    {
+        bool tcp = protocol == IpProtocol.Tcp;
+        return new Detection
+        {
+            Source = source,
+            Kinds = ScanKinds.Tripwire | (tcp ? ScanKinds.TcpConnect : ScanKinds.Udp),
+            Targets = [target],
+            TargetCount = 1,
+            Ports = 1,
+            PortRanges = $"{(tcp ? "tcp" : "udp")} {port}",
+            Protocols = 0,
+            Probes = 1,
+            First = now,
+            Last = now,
+            Trigger = "trap",
+            Confidence = 1,
+            Outcomes = new DetectionOutcomes(tcp ? 1 : 0, 0, 0, tcp ? 0 : 1, 0),
+            Final = true, // the alert is complete when raised
+        };
+    }
 }
 
 /// <summary>Receives detections from the detector, on the thread that calls <see cref="Detector.Process"/>.</summary>

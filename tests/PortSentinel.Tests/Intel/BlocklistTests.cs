@@ -24,7 +24,7 @@ public sealed class BlocklistTests : IAsyncLifetime, IDisposable
     public BlocklistTests()
     {
         _store = SqliteStore.Open(_data);
-        _sensor = new Sensor([], new LiveCaptureOptions(), new TrapOptions(), new DetectorOptions(), new Decider(new Allowlist(HostFacts.Read(), []), new DecideOptions()), new DryRunFirewall(), new FirewallOptions(), _store, _log.Enqueue);
+        _sensor = new Sensor(new SensorOptions(), new Decider(new Allowlist(HostFacts.Read(), []), new DecideOptions()), new DryRunFirewall(), _store, _log.Enqueue);
         _sensor.Start();
     }
 

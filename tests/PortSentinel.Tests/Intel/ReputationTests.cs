@@ -113,7 +113,7 @@ public sealed class ReputationTests : IAsyncLifetime, IDisposable
         var firewall = new DryRunFirewall();
         using var reputation = new ReputationService(Options(), _store, _log.Enqueue);
         var decide = new DecideOptions { BlockAt = Severity.High, BanSeconds = 600 };
-        using var sensor = new Sensor([], new LiveCaptureOptions(), new TrapOptions(), new DetectorOptions(), new Decider(new Allowlist(HostFacts.Read(), []), decide), firewall, new FirewallOptions(), _store, _log.Enqueue)
+        using var sensor = new Sensor(new SensorOptions(), new Decider(new Allowlist(HostFacts.Read(), []), decide), firewall, _store, _log.Enqueue)
         {
             Reputation = reputation,
         };
@@ -153,7 +153,7 @@ public sealed class ReputationTests : IAsyncLifetime, IDisposable
         _server.Scores[KnownBad] = 95;
         string path = Path.Combine(_data, "events.jsonl");
         using var reputation = new ReputationService(Options(), _store, _log.Enqueue);
-        using var sensor = new Sensor([], new LiveCaptureOptions(), new TrapOptions(), new DetectorOptions(), new Decider(new Allowlist(HostFacts.Read(), []), new DecideOptions { BlockAt = Severity.High }), new DryRunFirewall(), new FirewallOptions(), _store, _log.Enqueue)
+        using var sensor = new Sensor(new SensorOptions(), new Decider(new Allowlist(HostFacts.Read(), []), new DecideOptions { BlockAt = Severity.High }), new DryRunFirewall(), _store, _log.Enqueue)
         {
             Reputation = reputation,
         };
@@ -255,7 +255,7 @@ public sealed class ReputationTests : IAsyncLifetime, IDisposable
         _server.Scores[KnownBad] = 95;
         var firewall = new DryRunFirewall();
         using var reputation = new ReputationService(Options(o => o.Report = true), _store, _log.Enqueue);
-        using var sensor = new Sensor([], new LiveCaptureOptions(), new TrapOptions(), new DetectorOptions(), new Decider(new Allowlist(HostFacts.Read(), []), new DecideOptions()), firewall, new FirewallOptions(), _store, _log.Enqueue)
+        using var sensor = new Sensor(new SensorOptions(), new Decider(new Allowlist(HostFacts.Read(), []), new DecideOptions()), firewall, _store, _log.Enqueue)
         {
             Reputation = reputation,
         };

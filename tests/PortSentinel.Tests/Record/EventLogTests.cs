@@ -33,7 +33,7 @@ public sealed class EventLogTests : IDisposable
         var options = new EventLogOptions { Path = path };
         Assert.Empty(options.Validate());
         using var store = SqliteStore.Open(_directory);
-        using (var sensor = new Sensor([], new LiveCaptureOptions(), new TrapOptions(), new DetectorOptions(), new Decider(new Allowlist(HostFacts.Read(), []), new DecideOptions()), new DryRunFirewall(), new FirewallOptions(), store, _log.Enqueue))
+        using (var sensor = new Sensor(new SensorOptions(), new Decider(new Allowlist(HostFacts.Read(), []), new DecideOptions()), new DryRunFirewall(), store, _log.Enqueue))
         using (var events = new EventLog(options, sensor.Feed, _log.Enqueue))
         {
             sensor.Start();

@@ -52,7 +52,7 @@ public sealed class DashboardHost : IAsyncDisposable
         Sensor Make()
         {
             _firewall = sensing?.Firewall() ?? new DryRunFirewall();
-            var sensor = new Sensor(sensing?.Interfaces ?? [], new LiveCaptureOptions(), trap ?? new TrapOptions(), initial.Detection, decider, _firewall, new FirewallOptions(), SensorStore, Log.Enqueue);
+            var sensor = new Sensor(new SensorOptions { Interfaces = sensing?.Interfaces ?? [], Trap = trap ?? new TrapOptions(), Detection = initial.Detection }, decider, _firewall, SensorStore, Log.Enqueue);
             sensor.Start();
             return sensor;
         }

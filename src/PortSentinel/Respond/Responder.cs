@@ -1,0 +1,143 @@
+using PortSentinel.Decide;
+using PortSentinel.Decode;
+using PortSentinel.Detect;
+using PortSentinel.Intel;
+using PortSentinel.Record;
+
+namespace PortSentinel.Respond;
+
+/// <summary>
+/// Deciding, then acting, for one detection at a time, on the respond thread: the decision, the
+/// firewall change, the log line, the alert recorded and published, the ban recorded; a refused
+/// ban handed to <see cref="BanRetries"/>. Also completes the alert of a scan that ended, and
+/// takes a new configuration (<see cref="Reconfigure"/>) before the next decision.
+/// </summary>
+public sealed partial class Responder(RespondContext context, Decider decider, BanRetries retries, FirewallIntegrity integrity)
+{
+    private Decider _decider = decider; // replaced on the respond thread only
+    private Reconfiguration? _reconfiguration; // set by Reconfigure, taken on the respond thread
+
+    // The recorded alert of each source whose scan goes on, completed when it ends. Respond thread only.
+    private readonly Dictionary<NetAddress, long> _openAlerts = [];
+
+    /// <summary>AbuseIPDB lookups, when configured: decisions weigh a known reputation, and a source only logged is decided again when its reputation comes. Set before the first decision.</summary>
+    public ReputationService? Reputation { get; set; }
+
+    /// <summary>The decider in force (replaced on reload): its allowlist and ban policy. Safe from any thread.</summary>
+    public Decider Decider => Volatile.Read(ref _decider);
+
+    public RespondContext Context => context;
+
+    private sealed record Reconfiguration(Allowlist Allowlist, DecideOptions Decide);
+
+    /// <summary>From any thread: the allowlist and ban policy to apply from the next decision on, the kernel guard's allowlist with them.</summary>
+    public void Reconfigure(Allowlist allowlist, DecideOptions decide) =>
+        Volatile.Write(ref _reconfiguration, new Reconfiguration(allowlist, decide));
+
+    /// <summary>On the respond thread: a new configuration from <see cref="Reconfigure"/> takes effect.</summary>
+    public void ApplyReconfiguration()
+    {
+        if (Interlocked.Exchange(ref _reconfiguration, null) is { } change)
+        {
+            Volatile.Write(ref _decider, _decider.Reconfigured(change.Allowlist, change.Decide));
+            RespondWorker.Guarded(context.Log, "arming the kernel guard", () => integrity.Rearm(_decider));
+        }
+    }
+
+    /// <param name="detection">What was detected.</param>
+    /// <param name="raised">The alert already recorded for it, when it is decided again (its reputation came).</param>
+    public void Respond(Detection detection, long? raised = null)
+    {
+        ArgumentNullException.ThrowIfNull(detection);
+        string kinds = string.Join(',', ScanKindNames.Names(detection.Kinds));
+        NetPrefix network = NetPrefix.Host(detection.Source);
+        DateTimeOffset now = context.Time.GetUtcNow();
+        Reputation? known = Reputation?.Known(detection.Source);
+        int previous = context.PreviousBans(network);
+        Decision decision = _decider.Decide(detection, previous, now, known is null ? null : Reputation!.Verdict(known));
+        // The firewall first, the log after: writing a line can wait on a slow pipe.
+        FirewallEntry entry = Entry(network, decision.BanFor, detection);
+        IReadOnlyList<FirewallFailure> failures = decision.Action == DecisionAction.Block ? context.Firewall.Block([entry]) : [];
+        // Reaction: from the first probe's capture timestamp to the element in the firewall; of it,
+        // the sensor's own part: from the capture of the probe that decided it.
+        DateTimeOffset done = context.Time.GetUtcNow();
+        double reaction = (done - detection.First).TotalMilliseconds;
+        double own = (done - detection.Last).TotalMilliseconds;
+        // fail2ban matches "DETECTED <HOST>" (deploy/fail2ban/filter.d/portsentinel.conf).
+        context.Log($"DETECTED {detection.Source} kinds={kinds} severity={decision.Severity.ToString().ToLowerInvariant()} action={decision.Action.ToString().ToLowerInvariant()} trigger={detection.Trigger} ports={detection.Ports} targets={detection.TargetCount}: {decision.Reason}");
+        long alert;
+        if (raised is { } id)
+        {
+            alert = id;
+            context.Store.Redecide(id, decision);
+        }
+        else
+        {
+            alert = context.Store.RaiseAlert(detection, decision, now);
+            if (!detection.Final)
+            {
+                _openAlerts[detection.Source] = alert;
+            }
+            context.Counters.Detected(detection.Kinds, own);
+        }
+        context.Feed.Publish(new AlertEvent(now, AlertRecord.From(alert, detection, decision, now), Ended: false, known));
+        if (known is null && Reputation is { } reputation)
+        {
+            AwaitReputation(reputation, detection, decision, alert);
+        }
+        var ban = new BanRecord(network, kinds, now, now + decision.BanFor, decision.Offence);
+        if (failures.Count > 0)
+        {
+            // The kernel guard's hold, if any, stays: it is all that stops the scanner now.
+            context.Log($"ERROR {context.Firewall.Name} refused to block {network}: {failures[0].ReasonLine}; trying again in {BanRetries.First.TotalSeconds:0}s");
+            context.Counters.FirewallFailed();
+            retries.Add(entry, ban);
+            return;
+        }
+        context.Release(network);
+        if (decision.Action != DecisionAction.Block)
+        {
+            return;
+        }
+        context.Recorded([ban]);
+        Reputation?.Report(detection);
+        context.Log($"BANNED {network} for {RespondContext.Length(decision.BanFor)} offence={decision.Offence} firewall={context.Firewall.Name} reaction={reaction:0.000}ms sensor={own:0.000}ms");
+    }
+
+    /// <summary>A scan ended: its open alert, if any, to be completed with the whole evidence (<see cref="RecordEnded"/>).</summary>
+    public (long? Alert, Detection Detection) Ending(Detection detection)
+    {
+        ArgumentNullException.ThrowIfNull(detection);
+        context.Log($"ENDED {detection.Source} kinds={string.Join(',', ScanKindNames.Names(detection.Kinds))} targets={detection.TargetCount} ports={detection.Ports} probes={detection.Probes}");
+        return (_openAlerts.Remove(detection.Source, out long id) ? id : null, detection);
+    }
+
+    /// <summary>Completes the alerts of scans that ended, in one transaction, and tells the watchers.</summary>
+    public void RecordEnded(IReadOnlyList<(long? Alert, Detection Detection)> ended)
+    {
+        ArgumentNullException.ThrowIfNull(ended);
+        DateTimeOffset at = context.Time.GetUtcNow();
+        context.Store.EndAlerts(ended, at);
+        foreach (var (id, detection) in ended)
+        {
+            context.Feed.Publish(new AlertEvent(at, AlertRecord.From(id ?? 0, detection, null, at), Ended: true));
+        }
+    }
+
+    /// <summary>
+    /// The firewall entry for a detection, with what set it off: the first port probed and its
+    /// protocol, from the ranges ("tcp 22,80-90; udp 53" gives 22 and tcp), else icmp or ip.
+    /// </summary>
+    private static FirewallEntry Entry(NetPrefix network, TimeSpan? banFor, Detection detection)
+    {
+        string ranges = detection.PortRanges;
+        int space = ranges.IndexOf(' ', StringComparison.Ordinal);
+        if (space <= 0)
+        {
+            return new FirewallEntry(network, banFor, 0, (detection.Kinds & ScanKinds.IcmpSweep) != 0 ? "icmp" : "ip");
+        }
+        ReadOnlySpan<char> rest = ranges.AsSpan(space + 1);
+        int end = rest.IndexOfAny(",-;…");
+        return new FirewallEntry(network, banFor, ushort.TryParse(end < 0 ? rest : rest[..end], out ushort port) ? port : (ushort)0, ranges[..space]);
+    }
+}
