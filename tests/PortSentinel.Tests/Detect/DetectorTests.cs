@@ -34,7 +34,7 @@ public class DetectorTests
     [Fact]
     public void A_scanner_is_announced_once_before_its_evidence_is_gathered_and_raised()
     {
-        // The sensor wakes its respond thread on the announcement (Sensor.GetReadyFor).
+        // The sensor wakes its respond thread on the announcement (RespondWorker.GetReadyFor).
         var h = new DetectorHarness();
         NetAddress other = A("192.0.2.9");
         for (ushort port = 1; port <= 50; port++)
