@@ -5,7 +5,8 @@ namespace PortSentinel.Respond;
 /// <summary>Decides and logs, touches nothing: for trying PortSentinel out, or a host that must not be changed.</summary>
 public sealed class DryRunFirewall : IFirewall
 {
-    private readonly Dictionary<NetPrefix, DateTimeOffset?> _held = [];
+    private readonly Dictionary<NetPrefix, DateTimeOffset?> _held = []; // under _gate: tests read it beside the respond thread
+    private readonly Lock _gate = new();
     private readonly TimeProvider _time;
 
     public DryRunFirewall(TimeProvider? time = null)
@@ -24,9 +25,12 @@ public sealed class DryRunFirewall : IFirewall
     public IReadOnlyList<FirewallFailure> Block(IReadOnlyList<FirewallEntry> entries)
     {
         ArgumentNullException.ThrowIfNull(entries);
-        foreach (FirewallEntry entry in entries)
+        lock (_gate)
         {
-            _held.TryAdd(entry.Network, entry.Timeout is { } t ? _time.GetUtcNow() + t : null);
+            foreach (FirewallEntry entry in entries)
+            {
+                _held.TryAdd(entry.Network, entry.Timeout is { } t ? _time.GetUtcNow() + t : null);
+            }
         }
         return [];
     }
@@ -34,9 +38,12 @@ public sealed class DryRunFirewall : IFirewall
     public IReadOnlyList<FirewallFailure> Unblock(IReadOnlyList<NetPrefix> networks)
     {
         ArgumentNullException.ThrowIfNull(networks);
-        foreach (NetPrefix network in networks)
+        lock (_gate)
         {
-            _held.Remove(network);
+            foreach (NetPrefix network in networks)
+            {
+                _held.Remove(network);
+            }
         }
         return [];
     }
@@ -44,7 +51,10 @@ public sealed class DryRunFirewall : IFirewall
     public IReadOnlyList<BlockedEntry> List()
     {
         DateTimeOffset now = _time.GetUtcNow();
-        return [.. _held.Where(h => h.Value is null || h.Value > now).Select(h => new BlockedEntry(h.Key, h.Value - now))];
+        lock (_gate)
+        {
+            return [.. _held.Where(h => h.Value is null || h.Value > now).Select(h => new BlockedEntry(h.Key, h.Value - now))];
+        }
     }
 
     public void Dispose()

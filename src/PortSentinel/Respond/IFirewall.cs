@@ -25,7 +25,10 @@ public readonly record struct FirewallFailure(NetPrefix Network, string Reason)
 }
 
 /// <summary>
-/// A firewall backend: where blocks take effect. Calls come from one thread (the respond worker).
+/// A firewall backend: where blocks take effect. The sensor calls it from one thread only (its
+/// respond worker: decisions, manual bans, the warm-up's block, checks and expiry all run there as
+/// commands); a backend that holds a native context or shared state also serialises its calls
+/// itself, so that a second caller can never corrupt it (libnftables is not thread-safe).
 /// A change is made as one batch; when the batch fails, each entry is tried alone, so one bad entry
 /// does not hold back the others, and the ones refused are returned, never dropped in silence.
 /// </summary>

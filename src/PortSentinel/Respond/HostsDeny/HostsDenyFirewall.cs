@@ -23,6 +23,7 @@ public sealed class HostsDenyFirewall : IFirewall
     private readonly string _path;
     private readonly string _daemons;
     private readonly TimeProvider _time;
+    private readonly Lock _gate = new();
 
     public HostsDenyFirewall(FirewallOptions options, TimeProvider? time = null)
     {
@@ -111,9 +112,12 @@ public sealed class HostsDenyFirewall : IFirewall
     {
         try
         {
-            var (others, held) = Read();
-            change(held);
-            Write(others, held);
+            lock (_gate) // read, change, write: two at once would lose one's change
+            {
+                var (others, held) = Read();
+                change(held);
+                Write(others, held);
+            }
             return [];
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)

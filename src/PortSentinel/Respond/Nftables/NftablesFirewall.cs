@@ -31,8 +31,13 @@ public sealed class NftablesFirewall : IFirewall, IKernelGuard
 
     private static readonly string[] _sets = ["hosts4", "hosts6", "nets4", "nets6"];
 
+    // libnftables contexts are not thread-safe, nor is the netlink socket's buffer: every public
+    // call holds this, so no two threads are ever inside them (two at once corrupted the output
+    // buffer, refused good batches, and once crashed the sensor in libnftables).
+    private readonly Lock _gate = new();
     private readonly NftContextHandle _context;
     private readonly NftNetlink _netlink = new();
+    private string _output = "";
 
     public NftablesFirewall()
     {
@@ -59,53 +64,59 @@ public sealed class NftablesFirewall : IFirewall, IKernelGuard
 
     public void Initialize()
     {
-        // One transaction: the table, its sets and its chains appear together or not at all; the
-        // prerouting chain is flushed and refilled, so a second start leaves the same six rules.
-        // The guard's output chain is created empty and left as it is: only Arm changes it, so
-        // that a `bans` command does not disarm a running sensor's guard. The guard's sets are
-        // bounded (a full set makes the guard pass packets, never block more); the ban sets are
-        // not, and are never written from the packet path (that would give them a size).
-        string script = $$"""
-            add table {{Family}} {{Table}}
-            add set {{Family}} {{Table}} hosts4 { type ipv4_addr; flags timeout; }
-            add set {{Family}} {{Table}} hosts6 { type ipv6_addr; flags timeout; }
-            add set {{Family}} {{Table}} nets4 { type ipv4_addr; flags interval, timeout; }
-            add set {{Family}} {{Table}} nets6 { type ipv6_addr; flags interval, timeout; }
-            add set {{Family}} {{Table}} held4 { type ipv4_addr; size {{GuardSetSize}}; flags dynamic, timeout; }
-            add set {{Family}} {{Table}} held6 { type ipv6_addr; size {{GuardSetSize}}; flags dynamic, timeout; }
-            add set {{Family}} {{Table}} refused4 { type ipv4_addr . inet_service; size {{GuardSetSize}}; flags dynamic, timeout; }
-            add set {{Family}} {{Table}} refused6 { type ipv6_addr . inet_service; size {{GuardSetSize}}; flags dynamic, timeout; }
-            add set {{Family}} {{Table}} refusing4 { type ipv4_addr; size {{GuardSetSize}}; flags dynamic, timeout; }
-            add set {{Family}} {{Table}} refusing6 { type ipv6_addr; size {{GuardSetSize}}; flags dynamic, timeout; }
-            add set {{Family}} {{Table}} allowed4 { type ipv4_addr; flags interval; auto-merge; }
-            add set {{Family}} {{Table}} allowed6 { type ipv6_addr; flags interval; auto-merge; }
-            add chain {{Family}} {{Table}} prerouting { type filter hook prerouting priority raw; policy accept; }
-            flush chain {{Family}} {{Table}} prerouting
-            add rule {{Family}} {{Table}} prerouting ip saddr @hosts4 drop
-            add rule {{Family}} {{Table}} prerouting ip6 saddr @hosts6 drop
-            add rule {{Family}} {{Table}} prerouting ip saddr @nets4 drop
-            add rule {{Family}} {{Table}} prerouting ip6 saddr @nets6 drop
-            add rule {{Family}} {{Table}} prerouting ip saddr @held4 drop
-            add rule {{Family}} {{Table}} prerouting ip6 saddr @held6 drop
-            add chain {{Family}} {{Table}} output { type filter hook output priority raw; policy accept; }
-            """;
-        if (!Run(script, out string error))
+        lock (_gate)
         {
-            throw new FirewallException($"nftables: cannot create table {Family} {Table}: {error}"
-                + (error.Contains("Operation not permitted", StringComparison.Ordinal) ? " (changing the firewall needs CAP_NET_ADMIN: run as root or grant the capability)" : ""));
+            // One transaction: the table, its sets and its chains appear together or not at all; the
+            // prerouting chain is flushed and refilled, so a second start leaves the same six rules.
+            // The guard's output chain is created empty and left as it is: only Arm changes it, so
+            // that a `bans` command does not disarm a running sensor's guard. The guard's sets are
+            // bounded (a full set makes the guard pass packets, never block more); the ban sets are
+            // not, and are never written from the packet path (that would give them a size).
+            string script = $$"""
+                add table {{Family}} {{Table}}
+                add set {{Family}} {{Table}} hosts4 { type ipv4_addr; flags timeout; }
+                add set {{Family}} {{Table}} hosts6 { type ipv6_addr; flags timeout; }
+                add set {{Family}} {{Table}} nets4 { type ipv4_addr; flags interval, timeout; }
+                add set {{Family}} {{Table}} nets6 { type ipv6_addr; flags interval, timeout; }
+                add set {{Family}} {{Table}} held4 { type ipv4_addr; size {{GuardSetSize}}; flags dynamic, timeout; }
+                add set {{Family}} {{Table}} held6 { type ipv6_addr; size {{GuardSetSize}}; flags dynamic, timeout; }
+                add set {{Family}} {{Table}} refused4 { type ipv4_addr . inet_service; size {{GuardSetSize}}; flags dynamic, timeout; }
+                add set {{Family}} {{Table}} refused6 { type ipv6_addr . inet_service; size {{GuardSetSize}}; flags dynamic, timeout; }
+                add set {{Family}} {{Table}} refusing4 { type ipv4_addr; size {{GuardSetSize}}; flags dynamic, timeout; }
+                add set {{Family}} {{Table}} refusing6 { type ipv6_addr; size {{GuardSetSize}}; flags dynamic, timeout; }
+                add set {{Family}} {{Table}} allowed4 { type ipv4_addr; flags interval; auto-merge; }
+                add set {{Family}} {{Table}} allowed6 { type ipv6_addr; flags interval; auto-merge; }
+                add chain {{Family}} {{Table}} prerouting { type filter hook prerouting priority raw; policy accept; }
+                flush chain {{Family}} {{Table}} prerouting
+                add rule {{Family}} {{Table}} prerouting ip saddr @hosts4 drop
+                add rule {{Family}} {{Table}} prerouting ip6 saddr @hosts6 drop
+                add rule {{Family}} {{Table}} prerouting ip saddr @nets4 drop
+                add rule {{Family}} {{Table}} prerouting ip6 saddr @nets6 drop
+                add rule {{Family}} {{Table}} prerouting ip saddr @held4 drop
+                add rule {{Family}} {{Table}} prerouting ip6 saddr @held6 drop
+                add chain {{Family}} {{Table}} output { type filter hook output priority raw; policy accept; }
+                """;
+            if (!Run(script, out string error))
+            {
+                throw new FirewallException($"nftables: cannot create table {Family} {Table}: {error}"
+                    + (error.Contains("Operation not permitted", StringComparison.Ordinal) ? " (changing the firewall needs CAP_NET_ADMIN: run as root or grant the capability)" : ""));
+            }
         }
     }
 
     /// <summary>Whether nftables can be read here, changing nothing: null when it can, else what is wrong and the fix.</summary>
     public string? Probe()
     {
-        if (Run("list tables", out string error))
+        lock (_gate)
         {
-            return null;
+            if (Run("list tables", out string error))
+            {
+                return null;
+            }
+            return error.Contains("Operation not permitted", StringComparison.Ordinal)
+                ? "nftables refuses: changing the firewall needs CAP_NET_ADMIN (run as root, or as the systemd unit does)."
+                : $"nftables: {error.Trim()}";
         }
-        return error.Contains("Operation not permitted", StringComparison.Ordinal)
-            ? "nftables refuses: changing the firewall needs CAP_NET_ADMIN (run as root, or as the systemd unit does)."
-            : $"nftables: {error.Trim()}";
     }
 
     // Each guard set holds at most this many elements.
@@ -124,71 +135,77 @@ public sealed class NftablesFirewall : IFirewall, IKernelGuard
     /// </summary>
     public void Arm(GuardRules? rules)
     {
-        var script = new StringBuilder();
-        script.Append(CultureInfo.InvariantCulture, $"flush chain {Family} {Table} output\n");
-        script.Append(CultureInfo.InvariantCulture, $"flush set {Family} {Table} allowed4\nflush set {Family} {Table} allowed6\n");
-        if (rules is not null)
+        lock (_gate)
         {
-            foreach (var (family, v4) in new[] { ("ip", true), ("ip6", false) })
+            var script = new StringBuilder();
+            script.Append(CultureInfo.InvariantCulture, $"flush chain {Family} {Table} output\n");
+            script.Append(CultureInfo.InvariantCulture, $"flush set {Family} {Table} allowed4\nflush set {Family} {Table} allowed6\n");
+            if (rules is not null)
             {
-                string suffix = v4 ? "4" : "6";
-                string allowed = string.Join(", ", rules.Allowed.Where(n => n.Address.IsV4 == v4));
-                if (allowed.Length > 0)
+                foreach (var (family, v4) in new[] { ("ip", true), ("ip6", false) })
                 {
-                    script.Append(CultureInfo.InvariantCulture, $"add element {Family} {Table} allowed{suffix} {{ {allowed} }}\n");
-                }
-                const string refusal = "tcp flags & (fin | syn | rst | ack) == rst | ack tcp sequence 0";
-                long window = (long)rules.Window.TotalSeconds;
-                // The bucket's rate in whole packets: Ports per Window, written per day.
-                long perDay = Math.Max(1, rules.Ports * 86_400L / window);
-                script.Append(CultureInfo.InvariantCulture, $$"""
-                    add rule {{Family}} {{Table}} output {{family}} daddr @allowed{{suffix}} return
-                    add rule {{Family}} {{Table}} output {{refusal}} {{family}} daddr . tcp sport @refused{{suffix}} return
-                    add rule {{Family}} {{Table}} output {{refusal}} add @refused{{suffix}} { {{family}} daddr . tcp sport timeout {{window}}s } update @refusing{{suffix}} { {{family}} daddr timeout {{window}}s limit rate over {{perDay}}/day burst {{rules.Ports}} packets } limit rate {{rules.HoldsPerMinute}}/minute add @held{{suffix}} { {{family}} daddr timeout {{(long)rules.Hold.TotalSeconds}}s } counter drop
+                    string suffix = v4 ? "4" : "6";
+                    string allowed = string.Join(", ", rules.Allowed.Where(n => n.Address.IsV4 == v4));
+                    if (allowed.Length > 0)
+                    {
+                        script.Append(CultureInfo.InvariantCulture, $"add element {Family} {Table} allowed{suffix} {{ {allowed} }}\n");
+                    }
+                    const string refusal = "tcp flags & (fin | syn | rst | ack) == rst | ack tcp sequence 0";
+                    long window = (long)rules.Window.TotalSeconds;
+                    // The bucket's rate in whole packets: Ports per Window, written per day.
+                    long perDay = Math.Max(1, rules.Ports * 86_400L / window);
+                    script.Append(CultureInfo.InvariantCulture, $$"""
+                        add rule {{Family}} {{Table}} output {{family}} daddr @allowed{{suffix}} return
+                        add rule {{Family}} {{Table}} output {{refusal}} {{family}} daddr . tcp sport @refused{{suffix}} return
+                        add rule {{Family}} {{Table}} output {{refusal}} add @refused{{suffix}} { {{family}} daddr . tcp sport timeout {{window}}s } update @refusing{{suffix}} { {{family}} daddr timeout {{window}}s limit rate over {{perDay}}/day burst {{rules.Ports}} packets } limit rate {{rules.HoldsPerMinute}}/minute add @held{{suffix}} { {{family}} daddr timeout {{(long)rules.Hold.TotalSeconds}}s } counter drop
 
-                    """);
+                        """);
+                }
             }
-        }
-        if (!Run(script.ToString(), out string error))
-        {
-            throw new FirewallException($"nftables: cannot {(rules is null ? "clear" : "arm")} the guard in {Family} {Table}: {error.Trim()}");
+            if (!Run(script.ToString(), out string error))
+            {
+                throw new FirewallException($"nftables: cannot {(rules is null ? "clear" : "arm")} the guard in {Family} {Table}: {error.Trim()}");
+            }
         }
     }
 
     public IReadOnlyList<FirewallFailure> Block(IReadOnlyList<FirewallEntry> entries)
     {
-        ArgumentNullException.ThrowIfNull(entries);
-        // The sensor's ban of one scanner: straight through netlink, one round trip. An address
-        // there already keeps the longer ban at once (asking libnftables to create it would only be
-        // refused again, and each refused batch costs the kernel an RCU grace period, 10–20 ms);
-        // an error goes the libnftables way below, which tells it in nft's words.
-        if (entries is [{ Network.IsHost: true } one])
+        lock (_gate)
         {
-            int error = _netlink.Create(Table, _sets[SetOf(one.Network)], one.Network.Address, one.Timeout);
-            if (error == 0)
+            ArgumentNullException.ThrowIfNull(entries);
+            // The sensor's ban of one scanner: straight through netlink, one round trip. An address
+            // there already keeps the longer ban at once (asking libnftables to create it would only be
+            // refused again, and each refused batch costs the kernel an RCU grace period, 10–20 ms);
+            // an error goes the libnftables way below, which tells it in nft's words.
+            if (entries is [{ Network.IsHost: true } one])
             {
-                return [];
+                int error = _netlink.Create(Table, _sets[SetOf(one.Network)], one.Network.Address, one.Timeout);
+                if (error == 0)
+                {
+                    return [];
+                }
+                if (error == NftNetlink.AlreadyThere)
+                {
+                    return KeepLonger(one, out string why) ? [] : [new FirewallFailure(one.Network, why)];
+                }
             }
-            if (error == NftNetlink.AlreadyThere)
+            // "create" fails on an element already there (where "add" would overwrite its timeout);
+            // such an entry then keeps the longer ban of the two.
+            var failures = new List<FirewallFailure>();
+            foreach (FirewallFailure failure in Apply(entries, static e => e.Network, static (text, e) => AddElement(text, e.Network, e.Timeout), "create", absentIsDone: false))
             {
-                return KeepLonger(one, out string why) ? [] : [new FirewallFailure(one.Network, why)];
+                if (!failure.Reason.Contains("File exists", StringComparison.Ordinal))
+                {
+                    failures.Add(failure);
+                }
+                else if (!KeepLonger(entries.First(e => e.Network == failure.Network), out string error))
+                {
+                    failures.Add(failure with { Reason = error });
+                }
             }
+            return failures;
         }
-        // "create" fails on an element already there (where "add" would overwrite its timeout);
-        // such an entry then keeps the longer ban of the two.
-        var failures = new List<FirewallFailure>();
-        foreach (FirewallFailure failure in Apply(entries, static e => e.Network, static (text, e) => AddElement(text, e.Network, e.Timeout), "create", absentIsDone: false))
-        {
-            if (!failure.Reason.Contains("File exists", StringComparison.Ordinal))
-            {
-                failures.Add(failure);
-            }
-            else if (!KeepLonger(entries.First(e => e.Network == failure.Network), out string error))
-            {
-                failures.Add(failure with { Reason = error });
-            }
-        }
-        return failures;
     }
 
     /// <summary>Replaces an element already held when <paramref name="entry"/> bans for longer; true when done.</summary>
@@ -216,64 +233,82 @@ public sealed class NftablesFirewall : IFirewall, IKernelGuard
 
     public IReadOnlyList<FirewallFailure> Unblock(IReadOnlyList<NetPrefix> networks)
     {
-        ArgumentNullException.ThrowIfNull(networks);
-        // Deleting an element that is not there fails the whole transaction; tried alone, that
-        // error only means the network is already unblocked. (Listing the set first to avoid it
-        // cost 1.1 s at 111,000 elements.)
-        List<NetPrefix> distinct = networks.Distinct().ToList();
-        List<FirewallFailure> failures = Apply(distinct, static n => n, static (text, n) => AppendAddress(text, n), "delete", absentIsDone: true);
-        try
+        lock (_gate)
         {
-            Release(distinct); // lifted means free: not held by the guard either
+            ArgumentNullException.ThrowIfNull(networks);
+            // Deleting an element that is not there fails the whole transaction; tried alone, that
+            // error only means the network is already unblocked. (Listing the set first to avoid it
+            // cost 1.1 s at 111,000 elements.)
+            List<NetPrefix> distinct = networks.Distinct().ToList();
+            List<FirewallFailure> failures = Apply(distinct, static n => n, static (text, n) => AppendAddress(text, n), "delete", absentIsDone: true);
+            try
+            {
+                Release(distinct); // lifted means free: not held by the guard either
+            }
+            catch (FirewallException e)
+            {
+                failures.AddRange(distinct.Where(n => n.IsHost && !failures.Exists(f => f.Network == n)).Select(n => new FirewallFailure(n, e.Message)));
+            }
+            return failures;
         }
-        catch (FirewallException e)
-        {
-            failures.AddRange(distinct.Where(n => n.IsHost && !failures.Exists(f => f.Network == n)).Select(n => new FirewallFailure(n, e.Message)));
-        }
-        return failures;
     }
 
     public void Release(IReadOnlyList<NetPrefix> sources)
     {
-        ArgumentNullException.ThrowIfNull(sources);
-        // The hold ends and the count starts again. Adding before deleting makes the delete
-        // certain to find the element, so one transaction releases them all, held or not.
-        var script = new StringBuilder();
-        foreach (NetPrefix host in sources.Where(n => n.IsHost))
+        lock (_gate)
         {
-            string family = host.Address.IsV4 ? "4" : "6";
-            foreach (string set in new[] { "held", "refusing" })
+            ArgumentNullException.ThrowIfNull(sources);
+            // The hold ends and the count starts again. Adding before deleting makes the delete
+            // certain to find the element, so one transaction releases them all, held or not.
+            var script = new StringBuilder();
+            foreach (NetPrefix host in sources.Where(n => n.IsHost))
             {
-                script.Append(CultureInfo.InvariantCulture, $"add element {Family} {Table} {set}{family} {{ {host} timeout 1s }}\ndelete element {Family} {Table} {set}{family} {{ {host} }}\n");
+                string family = host.Address.IsV4 ? "4" : "6";
+                foreach (string set in new[] { "held", "refusing" })
+                {
+                    script.Append(CultureInfo.InvariantCulture, $"add element {Family} {Table} {set}{family} {{ {host} timeout 1s }}\ndelete element {Family} {Table} {set}{family} {{ {host} }}\n");
+                }
             }
-        }
-        if (script.Length > 0 && !Run(script.ToString(), out string error))
-        {
-            throw new FirewallException($"nftables: cannot release the guard's hold: {error.Trim()}");
+            if (script.Length > 0 && !Run(script.ToString(), out string error))
+            {
+                throw new FirewallException($"nftables: cannot release the guard's hold: {error.Trim()}");
+            }
         }
     }
 
     public IReadOnlyList<BlockedEntry> List()
     {
-        var entries = new List<BlockedEntry>();
-        foreach (string set in _sets)
+        lock (_gate)
         {
-            if (!Run($"list set {Family} {Table} {set}", out string error))
+            var entries = new List<BlockedEntry>();
+            foreach (string set in _sets)
             {
-                throw new FirewallException($"nftables: cannot list set {Family} {Table} {set}: {error}");
+                if (!Run($"list set {Family} {Table} {set}", out string error))
+                {
+                    throw new FirewallException($"nftables: cannot list set {Family} {Table} {set}: {error}");
+                }
+                ParseSet(Output(), entries);
             }
-            ParseSet(Output(), entries);
+            return entries;
         }
-        return entries;
     }
 
     // The chain, not the table: listing the table would list every ban.
-    public bool Intact() => Run($"list chain {Family} {Table} prerouting", out _);
+    public bool Intact()
+    {
+        lock (_gate)
+        {
+            return Run($"list chain {Family} {Table} prerouting", out _);
+        }
+    }
 
     public void Dispose()
     {
-        _netlink.Dispose();
-        _context.Dispose();
+        lock (_gate)
+        {
+            _netlink.Dispose();
+            _context.Dispose();
+        }
     }
 
     private List<FirewallFailure> Apply<T>(IReadOnlyList<T> items, Func<T, NetPrefix> network, Action<StringBuilder, T> element, string verb, bool absentIsDone)
@@ -291,8 +326,7 @@ public sealed class NftablesFirewall : IFirewall, IKernelGuard
         // alone, keeping the good ones and reporting the rest.
         foreach (T item in items)
         {
-            if (!Run(Script([item], network, element, verb), out string error)
-                && !(absentIsDone && error.Contains("No such file or directory", StringComparison.Ordinal)))
+            if (!Run(Script([item], network, element, verb), out string error) && !(absentIsDone && Absent(error)))
             {
                 failures.Add(new FirewallFailure(network(item), error.Trim()));
             }
@@ -301,6 +335,10 @@ public sealed class NftablesFirewall : IFirewall, IKernelGuard
     }
 
     /// <summary>The index in <see cref="_sets"/> of the set that holds <paramref name="network"/>.</summary>
+    /// <summary>Whether nft's error says the element is not there: ENOENT for an address, its own words for a network in an interval set.</summary>
+    private static bool Absent(string error) =>
+        error.Contains("No such file or directory", StringComparison.Ordinal) || error.Contains("element does not exist", StringComparison.Ordinal);
+
     private static int SetOf(NetPrefix network) => (network.IsHost ? 0 : 2) + (network.Address.IsV4 ? 0 : 1);
 
     private static string Script<T>(IReadOnlyList<T> items, Func<T, NetPrefix> network, Action<StringBuilder, T> element, string verb)
@@ -358,10 +396,15 @@ public sealed class NftablesFirewall : IFirewall, IKernelGuard
     {
         int result = LibNftables.nft_run_cmd_from_buffer(_context, script);
         error = Marshal.PtrToStringUTF8(LibNftables.nft_ctx_get_error_buffer(_context)) ?? "";
+        // Read after every command, which rewinds the buffer: libnftables appends each command's
+        // output until it is read, so a listing after an unread one (Intact's) held two JSON
+        // documents and could not be parsed.
+        _output = Marshal.PtrToStringUTF8(LibNftables.nft_ctx_get_output_buffer(_context)) ?? "";
         return result == 0;
     }
 
-    private string Output() => Marshal.PtrToStringUTF8(LibNftables.nft_ctx_get_output_buffer(_context)) ?? "";
+    /// <summary>What the last command printed.</summary>
+    private string Output() => _output;
 
     /// <summary>Reads the elements of a set from libnftables-json(5).</summary>
     private static void ParseSet(string json, List<BlockedEntry> entries)
