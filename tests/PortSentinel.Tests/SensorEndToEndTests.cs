@@ -49,6 +49,20 @@ public sealed class SensorEndToEndTests : IDisposable
     }
 
     [NamespaceFact]
+    public void Sigint_stops_the_sensor_even_when_it_was_started_with_interrupts_ignored()
+    {
+        // As a script's "portsentinel run &" does: a shell without job control starts background
+        // jobs with SIGINT and SIGQUIT ignored, and the sensor then ran on after SIGINT until SIGTERM.
+        string[] ignoring = ["sh", "-c", "trap '' INT QUIT; exec \"$0\" \"$@\""];
+        using var sensor = new SensorProcess(_pair.Target, _data, firewall: "dry-run", wrapper: ignoring, extra: ["--no-dashboard"]);
+        sensor.WaitFor("RUNNING");
+
+        Assert.True(sensor.Interrupt(TimeSpan.FromSeconds(10)), $"the sensor ran on after SIGINT:\n{sensor.Output}");
+        Assert.Contains("STOPPING (bans stay in the firewall)", sensor.Output, StringComparison.Ordinal);
+        Assert.Matches(@"STOPPED ps-target: \d+ received", sensor.Output);
+    }
+
+    [NamespaceFact]
     public void A_scanner_is_blocked_in_the_kernel_during_its_scan_and_its_ban_comes_back_after_a_restart()
     {
         Assert.True(NamespacePair.Connects(_pair.Scanner, NamespacePair.TargetAddress, Port));
@@ -535,6 +549,19 @@ public sealed class SensorEndToEndTests : IDisposable
             Assert.True(_process.WaitForExit(TimeSpan.FromSeconds(30)), $"the sensor did not stop on SIGTERM:\n{Output}");
             _process.WaitForExit(); // flush the output handlers
             return _process.ExitCode;
+        }
+
+        /// <summary>SIGINT, then whether the process ended within <paramref name="within"/>.</summary>
+        public bool Interrupt(TimeSpan within)
+        {
+            Assert.False(_process.HasExited, $"the sensor stopped by itself:\n{Output}");
+            Signal("INT");
+            bool ended = _process.WaitForExit(within);
+            if (ended)
+            {
+                _process.WaitForExit(); // flush the output handlers
+            }
+            return ended;
         }
 
         private void Signal(string name)

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Net.NetworkInformation;
 using System.Runtime.InteropServices;
 using PortSentinel.Capture;
+using PortSentinel.Common;
 using PortSentinel.Record;
 using PortSentinel.Respond;
 using PortSentinel.Web;
@@ -81,6 +82,7 @@ public static class RunCommand
             var running = new RunningSettings(sources, settings, host.Sensor, Log);
             using var stop = new ManualResetEvent(false);
             using var hangUp = new AutoResetEvent(false);
+            Signals.StopIgnoringInterrupts();
             using PosixSignalRegistration sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Set(); });
             using PosixSignalRegistration sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Set(); });
             using PosixSignalRegistration sighup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, c => { c.Cancel = true; hangUp.Set(); });
