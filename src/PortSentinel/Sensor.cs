@@ -40,8 +40,6 @@ public sealed class Sensor : IDisposable
     private readonly SensorOptions _options;
     private readonly string _dataDirectory;
     private readonly RespondContext _respond;
-    private readonly FirewallIntegrity _integrity;
-    private readonly BanRetries _retries;
     private readonly Responder _responder;
     private readonly RespondWorker _worker;
     private readonly ManualCommands _manual;
@@ -60,9 +58,7 @@ public sealed class Sensor : IDisposable
         _trapOptions = options.Trap;
         _dataDirectory = Path.GetDirectoryName(store.Path)!;
         _respond = new RespondContext(firewall, store, feed ?? new SensorFeed(), log);
-        _integrity = new FirewallIntegrity(_respond, options.Firewall);
-        _retries = new BanRetries(_respond, _integrity);
-        _responder = new Responder(_respond, decider, _retries, _integrity);
+        _responder = new Responder(_respond, decider, options.Firewall);
         _worker = new RespondWorker(_responder);
         _manual = new ManualCommands(_worker, _responder);
         _captures = new LiveCaptures(options.Capture, log);
@@ -108,11 +104,11 @@ public sealed class Sensor : IDisposable
     /// <summary>Sets up the firewall, puts back the bans still in force, warms the ban path up and starts capturing.</summary>
     public void Start()
     {
-        _integrity.SetUp(_responder.Decider);
-        _worker.Every(_sweepEvery, "retrying refused bans", _retries.RetryDue);
+        _responder.Integrity.SetUp(_responder.Decider);
+        _worker.Every(_sweepEvery, "retrying refused bans", _responder.Retries.RetryDue);
         _worker.Every(_sweepEvery, "lifting expired bans", () => BanExpiry.Lift(_respond.Store, _respond.Firewall, _respond.Time.GetUtcNow(), _respond.Log));
         _worker.Every(LiveCaptures.CheckEvery, "reading capture statistics", _captures.ReportDrops);
-        _worker.Every(LiveCaptures.CheckEvery, "checking the firewall", _integrity.Check);
+        _worker.Every(LiveCaptures.CheckEvery, "checking the firewall", _responder.Integrity.Check);
         _worker.Start();
         WarmUp.Run(_dataDirectory, _worker, _respond.Firewall, _respond.Log);
         _captures.Start(_options.Interfaces, Detector);

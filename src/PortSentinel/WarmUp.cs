@@ -55,8 +55,7 @@ internal static class WarmUp
             TrafficGenerator.Write(file, TrafficGenerator.MinimumPackets, seed: 1);
             using SqliteStore store = SqliteStore.Open(scratch);
             var context = new RespondContext(new DryRunFirewall(), store, new SensorFeed(), static _ => { });
-            var integrity = new FirewallIntegrity(context, new FirewallOptions());
-            var responder = new Responder(context, new Decider(new Allowlist(new HostFacts([], [], []), []), new DecideOptions()), new BanRetries(context, integrity), integrity);
+            var responder = new Responder(context, new Decider(new Allowlist(new HostFacts([], [], []), []), new DecideOptions()), new FirewallOptions());
             using var worker = new RespondWorker(responder);
             worker.Start("respond warm-up");
             for (int pass = 0; pass < Passes; pass++)

@@ -32,12 +32,12 @@ public sealed partial class Responder
     public void OnReputation(Reputation reputation)
     {
         ArgumentNullException.ThrowIfNull(reputation);
-        context.Log($"REPUTATION {reputation.Address} score={reputation.Score} reports={reputation.TotalReports} country={reputation.CountryCode ?? "-"} isp={reputation.Isp ?? "-"}");
-        context.Feed.Publish(new ReputationEvent(context.Time.GetUtcNow(), reputation));
+        _context.Log($"REPUTATION {reputation.Address} score={reputation.Score} reports={reputation.TotalReports} country={reputation.CountryCode ?? "-"} isp={reputation.Isp ?? "-"}");
+        _context.Feed.Publish(new ReputationEvent(_context.Time.GetUtcNow(), reputation));
         if (_awaiting.Remove(NetAddress.Parse(reputation.Address), out var waiting))
         {
             ApplyReconfiguration();
-            RespondWorker.Guarded(context.Log, $"deciding again on {waiting.Detection.Source}", () => Respond(waiting.Detection, waiting.Alert));
+            RespondWorker.Guarded(_context.Log, $"deciding again on {waiting.Detection.Source}", () => Respond(waiting.Detection, waiting.Alert));
         }
     }
 }

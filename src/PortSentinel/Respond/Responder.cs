@@ -12,9 +12,10 @@ namespace PortSentinel.Respond;
 /// ban handed to <see cref="BanRetries"/>. Also completes the alert of a scan that ended, and
 /// takes a new configuration (<see cref="Reconfigure"/>) before the next decision.
 /// </summary>
-public sealed partial class Responder(RespondContext context, Decider decider, BanRetries retries, FirewallIntegrity integrity)
+public sealed partial class Responder
 {
-    private Decider _decider = decider; // replaced on the respond thread only
+    private readonly RespondContext _context;
+    private Decider _decider; // replaced on the respond thread only
     private Reconfiguration? _reconfiguration; // set by Reconfigure, taken on the respond thread
 
     // The recorded alert of each source whose scan goes on, completed when it ends. Respond thread only.
@@ -26,7 +27,23 @@ public sealed partial class Responder(RespondContext context, Decider decider, B
     /// <summary>The decider in force (replaced on reload): its allowlist and ban policy. Safe from any thread.</summary>
     public Decider Decider => Volatile.Read(ref _decider);
 
-    public RespondContext Context => context;
+    public RespondContext Context => _context;
+
+    /// <summary>The firewall's setup, which the kernel guard's allowlist follows on reconfiguration.</summary>
+    public FirewallIntegrity Integrity { get; }
+
+    /// <summary>The bans the firewall refused, tried again by <see cref="BanRetries.RetryDue"/>.</summary>
+    public BanRetries Retries { get; }
+
+    /// <summary>The respond stage around <paramref name="context"/>: its own firewall integrity and retries, with <paramref name="firewall"/>'s guard settings.</summary>
+    public Responder(RespondContext context, Decider decider, FirewallOptions firewall)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        _context = context;
+        _decider = decider;
+        Integrity = new FirewallIntegrity(context, firewall);
+        Retries = new BanRetries(context, Integrity);
+    }
 
     private sealed record Reconfiguration(Allowlist Allowlist, DecideOptions Decide);
 
@@ -40,7 +57,7 @@ public sealed partial class Responder(RespondContext context, Decider decider, B
         if (Interlocked.Exchange(ref _reconfiguration, null) is { } change)
         {
             Volatile.Write(ref _decider, _decider.Reconfigured(change.Allowlist, change.Decide));
-            RespondWorker.Guarded(context.Log, "arming the kernel guard", () => integrity.Rearm(_decider));
+            RespondWorker.Guarded(_context.Log, "arming the kernel guard", () => Integrity.Rearm(_decider));
         }
     }
 
@@ -51,36 +68,36 @@ public sealed partial class Responder(RespondContext context, Decider decider, B
         ArgumentNullException.ThrowIfNull(detection);
         string kinds = string.Join(',', ScanKindNames.Names(detection.Kinds));
         NetPrefix network = NetPrefix.Host(detection.Source);
-        DateTimeOffset now = context.Time.GetUtcNow();
+        DateTimeOffset now = _context.Time.GetUtcNow();
         Reputation? known = Reputation?.Known(detection.Source);
-        int previous = context.PreviousBans(network);
+        int previous = _context.PreviousBans(network);
         Decision decision = _decider.Decide(detection, previous, now, known is null ? null : Reputation!.Verdict(known));
         // The firewall first, the log after: writing a line can wait on a slow pipe.
         FirewallEntry entry = Entry(network, decision.BanFor, detection);
-        IReadOnlyList<FirewallFailure> failures = decision.Action == DecisionAction.Block ? context.Firewall.Block([entry]) : [];
+        IReadOnlyList<FirewallFailure> failures = decision.Action == DecisionAction.Block ? _context.Firewall.Block([entry]) : [];
         // Reaction: from the first probe's capture timestamp to the element in the firewall; of it,
         // the sensor's own part: from the capture of the probe that decided it.
-        DateTimeOffset done = context.Time.GetUtcNow();
+        DateTimeOffset done = _context.Time.GetUtcNow();
         double reaction = (done - detection.First).TotalMilliseconds;
         double own = (done - detection.Last).TotalMilliseconds;
         // fail2ban matches "DETECTED <HOST>" (deploy/fail2ban/filter.d/portsentinel.conf).
-        context.Log($"DETECTED {detection.Source} kinds={kinds} severity={decision.Severity.ToString().ToLowerInvariant()} action={decision.Action.ToString().ToLowerInvariant()} trigger={detection.Trigger} ports={detection.Ports} targets={detection.TargetCount}: {decision.Reason}");
+        _context.Log($"DETECTED {detection.Source} kinds={kinds} severity={decision.Severity.ToString().ToLowerInvariant()} action={decision.Action.ToString().ToLowerInvariant()} trigger={detection.Trigger} ports={detection.Ports} targets={detection.TargetCount}: {decision.Reason}");
         long alert;
         if (raised is { } id)
         {
             alert = id;
-            context.Store.Redecide(id, decision);
+            _context.Store.Redecide(id, decision);
         }
         else
         {
-            alert = context.Store.RaiseAlert(detection, decision, now);
+            alert = _context.Store.RaiseAlert(detection, decision, now);
             if (!detection.Final)
             {
                 _openAlerts[detection.Source] = alert;
             }
-            context.Counters.Detected(detection.Kinds, own);
+            _context.Counters.Detected(detection.Kinds, own);
         }
-        context.Feed.Publish(new AlertEvent(now, AlertRecord.From(alert, detection, decision, now), Ended: false, known));
+        _context.Feed.Publish(new AlertEvent(now, AlertRecord.From(alert, detection, decision, now), Ended: false, known));
         if (known is null && Reputation is { } reputation)
         {
             AwaitReputation(reputation, detection, decision, alert);
@@ -89,26 +106,26 @@ public sealed partial class Responder(RespondContext context, Decider decider, B
         if (failures.Count > 0)
         {
             // The kernel guard's hold, if any, stays: it is all that stops the scanner now.
-            context.Log($"ERROR {context.Firewall.Name} refused to block {network}: {failures[0].ReasonLine}; trying again in {BanRetries.First.TotalSeconds:0}s");
-            context.Counters.FirewallFailed();
-            retries.Add(entry, ban);
+            _context.Log($"ERROR {_context.Firewall.Name} refused to block {network}: {failures[0].ReasonLine}; trying again in {BanRetries.First.TotalSeconds:0}s");
+            _context.Counters.FirewallFailed();
+            Retries.Add(entry, ban);
             return;
         }
-        context.Release(network);
+        _context.Release(network);
         if (decision.Action != DecisionAction.Block)
         {
             return;
         }
-        context.Recorded([ban]);
+        _context.Recorded([ban]);
         Reputation?.Report(detection);
-        context.Log($"BANNED {network} for {RespondContext.Length(decision.BanFor)} offence={decision.Offence} firewall={context.Firewall.Name} reaction={reaction:0.000}ms sensor={own:0.000}ms");
+        _context.Log($"BANNED {network} for {RespondContext.Length(decision.BanFor)} offence={decision.Offence} firewall={_context.Firewall.Name} reaction={reaction:0.000}ms sensor={own:0.000}ms");
     }
 
     /// <summary>A scan ended: its open alert, if any, to be completed with the whole evidence (<see cref="RecordEnded"/>).</summary>
     public (long? Alert, Detection Detection) Ending(Detection detection)
     {
         ArgumentNullException.ThrowIfNull(detection);
-        context.Log($"ENDED {detection.Source} kinds={string.Join(',', ScanKindNames.Names(detection.Kinds))} targets={detection.TargetCount} ports={detection.Ports} probes={detection.Probes}");
+        _context.Log($"ENDED {detection.Source} kinds={string.Join(',', ScanKindNames.Names(detection.Kinds))} targets={detection.TargetCount} ports={detection.Ports} probes={detection.Probes}");
         return (_openAlerts.Remove(detection.Source, out long id) ? id : null, detection);
     }
 
@@ -116,11 +133,11 @@ public sealed partial class Responder(RespondContext context, Decider decider, B
     public void RecordEnded(IReadOnlyList<(long? Alert, Detection Detection)> ended)
     {
         ArgumentNullException.ThrowIfNull(ended);
-        DateTimeOffset at = context.Time.GetUtcNow();
-        context.Store.EndAlerts(ended, at);
+        DateTimeOffset at = _context.Time.GetUtcNow();
+        _context.Store.EndAlerts(ended, at);
         foreach (var (id, detection) in ended)
         {
-            context.Feed.Publish(new AlertEvent(at, AlertRecord.From(id ?? 0, detection, null, at), Ended: true));
+            _context.Feed.Publish(new AlertEvent(at, AlertRecord.From(id ?? 0, detection, null, at), Ended: true));
         }
     }
 

@@ -29,7 +29,7 @@ public sealed class ResponderTests : IDisposable
     public void A_detection_is_decided_blocked_recorded_and_published()
     {
         var firewall = new DryRunFirewall(_clock);
-        var (context, responder, _) = Stage(firewall);
+        var (context, responder) = Stage(firewall);
         using var feed = context.Feed.Subscribe(10);
 
         responder.Respond(Scans.Vertical("203.0.113.9", ports: 30));
@@ -51,7 +51,8 @@ public sealed class ResponderTests : IDisposable
     {
         string missing = Path.Combine(_data, "etc");
         var firewall = new HostsDenyFirewall(new FirewallOptions { HostsDenyPath = Path.Combine(missing, "hosts.deny") });
-        var (context, responder, retries) = Stage(firewall);
+        var (context, responder) = Stage(firewall);
+        BanRetries retries = responder.Retries;
 
         responder.Respond(Scans.Vertical("203.0.113.9", ports: 30));
         Assert.Contains(_log, l => l.StartsWith("ERROR hosts-deny refused to block 203.0.113.9: ", StringComparison.Ordinal) && l.EndsWith("trying again in 1s", StringComparison.Ordinal));
@@ -81,7 +82,7 @@ public sealed class ResponderTests : IDisposable
     public async Task A_manual_ban_of_an_allowlisted_network_is_refused_and_a_blocklist_leaves_out_what_is_banned_already()
     {
         var firewall = new DryRunFirewall(_clock);
-        var (context, responder, _) = Stage(firewall, allowed: [NetPrefix.Parse("198.51.100.0/24")]);
+        var (context, responder) = Stage(firewall, allowed: [NetPrefix.Parse("198.51.100.0/24")]);
         using var worker = new RespondWorker(responder);
         worker.Start("respond test");
         var manual = new ManualCommands(worker, responder);
@@ -102,13 +103,11 @@ public sealed class ResponderTests : IDisposable
         Assert.Equal([NetPrefix.Parse("203.0.113.2")], firewall.List().Select(e => e.Network));
     }
 
-    private (RespondContext Context, Responder Responder, BanRetries Retries) Stage(IFirewall firewall, IReadOnlyList<NetPrefix>? allowed = null)
+    private (RespondContext Context, Responder Responder) Stage(IFirewall firewall, IReadOnlyList<NetPrefix>? allowed = null)
     {
         var context = new RespondContext(firewall, _store, new SensorFeed(), _log.Enqueue, _clock);
-        var integrity = new FirewallIntegrity(context, new FirewallOptions());
-        var retries = new BanRetries(context, integrity);
-        var decider = new Decider(new Allowlist(HostFacts.Read(), allowed ?? []), new DecideOptions());
-        return (context, new Responder(context, decider, retries, integrity), retries);
+        var responder = new Responder(context, new Decider(new Allowlist(HostFacts.Read(), allowed ?? []), new DecideOptions()), new FirewallOptions());
+        return (context, responder);
     }
 
     /// <summary>A clock that moves only when the test says, for both the wall clock and timestamps.</summary>
