@@ -13,8 +13,15 @@ namespace PortSentinel;
 /// <summary>What the sensor captures on and with, what it detects, and how its firewall guards.</summary>
 public sealed record SensorOptions
 {
-    /// <summary>The interfaces to capture on; none: the sensor only decides what it is handed (the trap, tests).</summary>
+    /// <summary>The interfaces to capture on, waited for when absent or down; none: see <see cref="EveryInterface"/>.</summary>
     public IReadOnlyList<string> Interfaces { get; init; } = [];
+
+    /// <summary>
+    /// With no <see cref="Interfaces"/> named, capture on every interface but loopback that is up,
+    /// now or later (<c>run</c> without <c>--interface</c>); false: the sensor only decides what it
+    /// is handed (the trap, tests).
+    /// </summary>
+    public bool EveryInterface { get; init; }
 
     public LiveCaptureOptions Capture { get; init; } = new();
 
@@ -111,7 +118,7 @@ public sealed class Sensor : IDisposable
         _worker.Every(LiveCaptures.CheckEvery, "checking the firewall", _responder.Integrity.Check);
         _worker.Start();
         WarmUp.Run(_dataDirectory, _worker, _respond.Firewall, _respond.Log);
-        _captures.Start(_options.Interfaces, Detector);
+        _captures.Start(_options.Interfaces, _options.EveryInterface, Detector);
         StartTrap();
         if (Reputation is { } reputation)
         {

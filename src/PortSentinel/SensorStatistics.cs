@@ -1,7 +1,24 @@
 namespace PortSentinel;
 
-/// <summary>One capture's counters since start: what libpcap received and lost, and what was decoded, by protocol.</summary>
-public sealed record InterfaceStatistics(string Device, long Received, long Dropped, long InterfaceDropped, long Tcp, long Udp, long Icmp, long Other, long Malformed);
+/// <summary>Whether the sensor captures on an interface now.</summary>
+public enum InterfaceState
+{
+    /// <summary>A capture runs on it.</summary>
+    Capturing,
+
+    /// <summary>It is there but down, could not be captured on yet, or is named and not there yet: captured on as soon as it can be.</summary>
+    Waiting,
+
+    /// <summary>It was captured on and went away: captured on again if it comes back.</summary>
+    Gone,
+}
+
+/// <summary>
+/// One interface's state and counters since start, across every capture on it: what libpcap
+/// received and lost, and what was decoded, by protocol. <see cref="Problem"/> says why it is not
+/// captured on, when it is not.
+/// </summary>
+public sealed record InterfaceStatistics(string Device, InterfaceState State, long Received, long Dropped, long InterfaceDropped, long Tcp, long Udp, long Icmp, long Other, long Malformed, string? Problem);
 
 /// <summary>
 /// What the sensor has done since it started, read at one moment from any thread: the figures of

@@ -63,6 +63,21 @@ public sealed class SensorEndToEndTests : IDisposable
     }
 
     [NamespaceFact]
+    public void A_named_interface_that_is_not_there_at_start_is_waited_for_and_captured_when_it_comes()
+    {
+        _pair.Unlink();
+        using var sensor = new SensorProcess(_pair.Target, _data);
+        sensor.WaitFor("RUNNING");
+        Assert.Contains("WARNING ps-target is not there: capturing on it as soon as it appears", sensor.Output);
+
+        _pair.Link();
+        sensor.WaitFor("CAPTURING on ps-target");
+        Scan(sensor, $"BANNED {NamespacePair.ScannerAddress}", "-sM", "-p", "1-200");
+        Assert.Contains($"DETECTED {NamespacePair.ScannerAddress} kinds=tcp-maimon", sensor.Output);
+        Assert.Equal(0, sensor.Terminate());
+    }
+
+    [NamespaceFact]
     public void A_scanner_is_blocked_in_the_kernel_during_its_scan_and_its_ban_comes_back_after_a_restart()
     {
         Assert.True(NamespacePair.Connects(_pair.Scanner, NamespacePair.TargetAddress, Port));

@@ -62,10 +62,10 @@ public static class DoctorCommand
         bool kernel = firewallOptions.Backend is "nftables" or "ipset" or "iptables" or "route";
         Report("CAP_NET_ADMIN", admin || !kernel ? null : $"missing: the {firewallOptions.Backend} backend changes the kernel's tables and needs it (run as root, or as the systemd unit does)", admin ? "present" : $"not needed by the {firewallOptions.Backend} backend");
 
-        string[] devices = interfaces.Length > 0 ? interfaces : RunCommand.DefaultInterfaces();
+        string[] devices = interfaces.Length > 0 ? interfaces : LinkWatch.UpNow();
         if (devices.Length == 0)
         {
-            Report("capture", "no interface is up besides loopback; name one with --interface", "");
+            Report("capture", null, "no interface is up besides loopback yet: run captures on each as it comes up");
         }
         foreach (string device in devices)
         {

@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Net.NetworkInformation;
 using System.Runtime.InteropServices;
 using PortSentinel.Capture;
 using PortSentinel.Common;
@@ -69,16 +68,9 @@ public static class RunCommand
             Console.Error.WriteLine($"portsentinel: {e.Message}");
             return ExitCodes.BadConfiguration;
         }
-        string[] devices = interfaces.Length > 0 ? interfaces : DefaultInterfaces();
-        if (devices.Length == 0)
-        {
-            Console.Error.WriteLine("portsentinel: no interface is up besides loopback; name one with --interface.");
-            return ExitCodes.BadInput;
-        }
-
         try
         {
-            using SensorHost host = SensorHost.Create(settings.Configuration(devices, dataDirectory), Log);
+            using SensorHost host = SensorHost.Create(settings.Configuration(interfaces, dataDirectory), Log);
             var running = new RunningSettings(sources, settings, host.Sensor, Log);
             using var stop = new ManualResetEvent(false);
             using var hangUp = new AutoResetEvent(false);
@@ -112,10 +104,4 @@ public static class RunCommand
             return ExitCodes.BadInput;
         }
     }
-
-    /// <summary>Every interface that is up, but loopback: where run captures when none is named.</summary>
-    internal static string[] DefaultInterfaces() =>
-        [.. NetworkInterface.GetAllNetworkInterfaces()
-            .Where(i => i.OperationalStatus == OperationalStatus.Up && i.NetworkInterfaceType != NetworkInterfaceType.Loopback)
-            .Select(i => i.Name)];
 }

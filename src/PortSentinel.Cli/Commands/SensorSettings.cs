@@ -16,11 +16,11 @@ namespace PortSentinel.Cli.Commands;
 /// <summary>Everything <c>run</c> reads from configuration, read and validated together.</summary>
 internal sealed record SensorSettings(DetectorOptions Detection, DecideOptions Decide, LiveCaptureOptions Capture, TrapOptions Trap, IReadOnlyList<NetPrefix> Allowed, FirewallOptions Firewall, DashboardOptions Dashboard, AbuseIpDbOptions AbuseIpDb, BlocklistOptions Blocklist, EventLogOptions EventLog, NotifyOptions Notify, ReportsOptions Reports)
 {
-    /// <summary>What the library's host makes of these settings, capturing on <paramref name="interfaces"/>.</summary>
+    /// <summary>What the library's host makes of these settings, capturing on <paramref name="interfaces"/> (none: on every interface, as each comes up).</summary>
     public SensorConfiguration Configuration(IReadOnlyList<string> interfaces, string dataDirectory) => new()
     {
         DataDirectory = dataDirectory,
-        Sensor = new SensorOptions { Interfaces = interfaces, Capture = Capture, Trap = Trap, Detection = Detection, Firewall = Firewall },
+        Sensor = new SensorOptions { Interfaces = interfaces, EveryInterface = interfaces.Count == 0, Capture = Capture, Trap = Trap, Detection = Detection, Firewall = Firewall },
         Decide = Decide,
         Allowed = Allowed,
         AbuseIpDb = AbuseIpDb,

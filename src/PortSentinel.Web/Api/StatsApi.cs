@@ -12,7 +12,8 @@ namespace PortSentinel.Web.Api;
 /// <summary>The overview's figures, health (a bare liveness answer for anyone, details for accounts) and Prometheus metrics.</summary>
 public static class StatsApi
 {
-    public sealed record Capture(string Device, long Received, long Dropped, long InterfaceDropped, long Malformed);
+    /// <summary>One interface: <c>capturing</c>, <c>waiting</c> or <c>gone</c>, why when not capturing, and its counters since start.</summary>
+    public sealed record Capture(string Device, string State, string? Problem, long Received, long Dropped, long InterfaceDropped, long Malformed);
 
     public sealed record Health(string Status, string Firewall, DateTimeOffset Started, double UptimeSeconds, IReadOnlyList<Capture> Captures,
         double CpuPercent, long MemoryBytes, long DatabaseBytes, long FirewallErrors, long QueueOverflow, int LivePages, Intel.ReputationStatus? Reputation, IReadOnlyList<Notify.ChannelStatus> Notify);
@@ -42,10 +43,12 @@ public static class StatsApi
         using Process self = Process.GetCurrentProcess();
         DateTimeOffset now = dashboard.Time.GetUtcNow();
         return new Health("ok", dashboard.Sensor.FirewallName, stats.Started, (now - stats.Started).TotalSeconds,
-            [.. stats.Interfaces.Select(i => new Capture(i.Device, i.Received, i.Dropped, i.InterfaceDropped, i.Malformed))],
+            [.. stats.Interfaces.Select(i => new Capture(i.Device, StateName(i.State), i.Problem, i.Received, i.Dropped, i.InterfaceDropped, i.Malformed))],
             latest?.CpuPercent ?? 0, self.WorkingSet64, dashboard.Store.SizeBytes, stats.FirewallErrors, stats.QueueOverflow, dashboard.Sensor.Feed.Subscribers,
             dashboard.Sensor.Reputation?.Status(), dashboard.Notifier?.Status() ?? []);
     }
+
+    private static string StateName(InterfaceState state) => state.ToString().ToLowerInvariant();
 
     private static IResult Overview(DashboardContext dashboard, TrafficSampler sampler, OverviewFigures figures)
     {
@@ -103,6 +106,14 @@ public static class StatsApi
         }
         static string Label(string value) => value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal).Replace("\n", "\\n", StringComparison.Ordinal);
 
+        Family("portsentinel_interface_state", "gauge", "Whether the sensor captures on an interface (capturing), waits for it (waiting: down or not there yet) or saw it go (gone): 1 for its state.");
+        foreach (InterfaceStatistics i in stats.Interfaces)
+        {
+            foreach (InterfaceState state in Enum.GetValues<InterfaceState>())
+            {
+                Sample("portsentinel_interface_state", $"interface=\"{Label(i.Device)}\",state=\"{StateName(state)}\"", i.State == state ? 1 : 0);
+            }
+        }
         Family("portsentinel_packets_total", "counter", "Packets decoded, by interface and protocol.");
         foreach (InterfaceStatistics i in stats.Interfaces)
         {

@@ -67,7 +67,7 @@ async function refresh() {
     ['Reputation', !h.reputation ? 'off (no AbuseIPDB key)' : h.reputation.state === 'paused'
       ? `paused until ${time(h.reputation.pausedUntil)}: ${h.reputation.problem}`
       : `${h.reputation.lookupsToday} of ${h.reputation.dailyQuota} lookups today`],
-    ...h.captures.map(c => [c.device, `${c.received} received · ${c.dropped + c.interfaceDropped} dropped · ${c.malformed} malformed`]),
+    ...h.captures.map(c => [c.device, `${c.state}${c.state === 'capturing' ? '' : ` (${c.problem ?? 'not there'})`} · ${c.received} received · ${c.dropped + c.interfaceDropped} dropped · ${c.malformed} malformed`]),
   ];
   $('#health').replaceChildren(...facts.flatMap(([k, v]) => [el('dt', {}, k), el('dd', {}, v)]));
   $('#top-sources').replaceChildren(...stats.topSources.map(s => el('tr', {},

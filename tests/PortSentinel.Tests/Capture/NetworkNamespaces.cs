@@ -41,7 +41,8 @@ public sealed partial class NamespacePair : IDisposable
     private static readonly string[] _toolDirectories = ["/usr/sbin", "/usr/bin", "/sbin", "/bin"];
     private static int _counter;
 
-    public NamespacePair()
+    /// <summary>The two namespaces, joined at once or, when <paramref name="linked"/> is false, only by <see cref="Link"/>.</summary>
+    public NamespacePair(bool linked = true)
     {
         int id = Interlocked.Increment(ref _counter);
         Scanner = $"ps-test-{Environment.ProcessId}-{id}-s";
@@ -55,18 +56,12 @@ public sealed partial class NamespacePair : IDisposable
                 // No duplicate address detection on this private link: without it the link-local
                 // address stays tentative for a second and the first IPv6 exchange can stall.
                 Ip($"netns exec {ns} sysctl -qw net.ipv6.conf.default.accept_dad=0 net.ipv6.conf.all.accept_dad=0");
-            }
-            Ip($"link add name {ScannerDevice} netns {Scanner} type veth peer name {TargetDevice} netns {Target}");
-            Ip($"-n {Scanner} addr add {ScannerAddress}/24 dev {ScannerDevice}");
-            Ip($"-n {Target} addr add {TargetAddress}/24 dev {TargetDevice}");
-            Ip($"-n {Scanner} addr add {ScannerAddress6}/64 dev {ScannerDevice} nodad");
-            Ip($"-n {Target} addr add {TargetAddress6}/64 dev {TargetDevice} nodad");
-            foreach (string ns in new[] { Scanner, Target })
-            {
                 Ip($"-n {ns} link set lo up");
             }
-            Ip($"-n {Scanner} link set {ScannerDevice} up");
-            Ip($"-n {Target} link set {TargetDevice} up");
+            if (linked)
+            {
+                Link();
+            }
         }
         catch
         {
@@ -74,6 +69,24 @@ public sealed partial class NamespacePair : IDisposable
             throw;
         }
     }
+
+    /// <summary>Joins the namespaces with the veth pair, addressed and up (again, after <see cref="Unlink"/>).</summary>
+    public void Link()
+    {
+        Ip($"link add name {ScannerDevice} netns {Scanner} type veth peer name {TargetDevice} netns {Target}");
+        Ip($"-n {Scanner} addr add {ScannerAddress}/24 dev {ScannerDevice}");
+        Ip($"-n {Target} addr add {TargetAddress}/24 dev {TargetDevice}");
+        Ip($"-n {Scanner} addr add {ScannerAddress6}/64 dev {ScannerDevice} nodad");
+        Ip($"-n {Target} addr add {TargetAddress6}/64 dev {TargetDevice} nodad");
+        Ip($"-n {Scanner} link set {ScannerDevice} up");
+        Ip($"-n {Target} link set {TargetDevice} up");
+    }
+
+    /// <summary>Deletes the veth pair: both ends go, as a hot-unplugged NIC does.</summary>
+    public void Unlink() => Ip($"-n {Scanner} link del {ScannerDevice}");
+
+    /// <summary>Takes the target's end down (<paramref name="up"/> false) or up again.</summary>
+    public void SetTargetLink(bool up) => Ip($"-n {Target} link set {TargetDevice} {(up ? "up" : "down")}");
 
     public string Scanner { get; }
 

@@ -166,6 +166,7 @@ public sealed class BrowserTests : IAsyncLifetime
         IPage overview = await alerts.Context.NewPageAsync();
         await overview.GotoAsync("/");
         await overview.WaitForSelectorAsync($"#top-sources tr:has-text('{NamespacePair.ScannerAddress}')");
+        Assert.Matches($"{NamespacePair.TargetDevice}\\s+capturing · [1-9][0-9]* received", await overview.InnerTextAsync("#health"));
         await overview.WaitForTimeoutAsync(3000); // a few samples on the chart
         await Keep(overview, "overview");
         await overview.SetViewportSizeAsync(390, 844);

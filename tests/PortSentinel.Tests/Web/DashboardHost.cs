@@ -52,7 +52,7 @@ public sealed class DashboardHost : IAsyncDisposable
         Sensor Make()
         {
             _firewall = sensing?.Firewall() ?? new DryRunFirewall();
-            var sensor = new Sensor(new SensorOptions { Interfaces = sensing?.Interfaces ?? [], Trap = trap ?? new TrapOptions(), Detection = initial.Detection }, decider, _firewall, SensorStore, Log.Enqueue);
+            var sensor = new Sensor(new SensorOptions { Interfaces = sensing?.Interfaces ?? [], EveryInterface = sensing is { Interfaces.Length: 0 }, Trap = trap ?? new TrapOptions(), Detection = initial.Detection }, decider, _firewall, SensorStore, Log.Enqueue);
             sensor.Start();
             return sensor;
         }
@@ -78,7 +78,7 @@ public sealed class DashboardHost : IAsyncDisposable
     /// <summary>Where the configuration comes from: the defaults, the --set flags given to <see cref="Start"/>, and the dashboard's changes in the data directory.</summary>
     internal SettingsSources Sources { get; }
 
-    /// <summary>Where the sensor captures and what firewall it drives: made inside <see cref="Namespace"/>, when given.</summary>
+    /// <summary>Where the sensor captures (none named: on every interface, as each comes up) and what firewall it drives: made inside <see cref="Namespace"/>, when given.</summary>
     public sealed record Sensing(string[] Interfaces, Func<IFirewall> Firewall, string? Namespace);
 
     public static DashboardHost Start(Action<DashboardOptions>? configure = null, TrapOptions? trap = null, Sensing? sensing = null, bool accounts = true, string[]? set = null, bool reports = false)
