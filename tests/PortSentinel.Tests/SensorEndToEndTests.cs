@@ -257,17 +257,18 @@ public sealed class SensorEndToEndTests : IDisposable
         Assert.Single(record.ActiveBans(DateTimeOffset.UtcNow));
     }
 
-    [NamespaceFact]
-    public void When_its_table_is_removed_from_outside_the_sensor_sets_it_up_again_with_its_bans()
+    [NamespaceTheory]
+    [InlineData("delete table inet portsentinel", "table inet portsentinel")] // as `nft flush ruleset` or a reload of nftables.conf would
+    [InlineData("flush chain inet portsentinel prerouting; delete set inet portsentinel hosts4", "set hosts4, 6 of the 6 rules of chain prerouting")]
+    public void When_its_setup_is_removed_from_outside_the_sensor_sets_it_up_again_with_its_bans(string removal, string named)
     {
         using var sensor = new SensorProcess(_pair.Target, _data);
         sensor.WaitFor("CAPTURING on ps-target");
         Scan(sensor, $"BANNED {NamespacePair.ScannerAddress}", "-sS", "-p", "1-100");
-        // As `nft flush ruleset` or a reload of nftables.conf would.
-        var (deleted, why) = NamespacePair.Exec(_pair.Target, TimeSpan.FromSeconds(10), "nft", "delete", "table", "inet", "portsentinel");
+        var (deleted, why) = NamespacePair.Exec(_pair.Target, TimeSpan.FromSeconds(10), "nft", removal);
         Assert.True(deleted == 0, why);
         Assert.True(NamespacePair.Connects(_pair.Scanner, NamespacePair.TargetAddress, Port));
-        sensor.WaitFor("WARNING the nftables setup is gone (removed from outside, e.g. by nft flush ruleset or a reload of the rules); setting it up again");
+        sensor.WaitFor($"WARNING the nftables setup lost {named} (removed from outside, e.g. by nft flush ruleset or a reload of the rules); setting it up again with every ban in force");
         sensor.WaitFor("RESTORED 1 bans into nftables");
         Assert.Contains(NamespacePair.ScannerAddress, HostsInSet());
         Assert.False(NamespacePair.Connects(_pair.Scanner, NamespacePair.TargetAddress, Port));

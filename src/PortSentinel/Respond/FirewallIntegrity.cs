@@ -26,12 +26,12 @@ public sealed class FirewallIntegrity(RespondContext context, FirewallOptions op
         ArmGuard();
     }
 
-    /// <summary>When the firewall's setup was removed from outside, sets it up again with the bans.</summary>
+    /// <summary>When any part of the firewall's setup was removed from outside, sets it all up again with the bans, naming what was gone.</summary>
     public void Check()
     {
-        if (!context.Firewall.Intact())
+        if (context.Firewall.Missing() is { } missing)
         {
-            context.Log($"WARNING the {context.Firewall.Name} setup is gone (removed from outside, e.g. by nft flush ruleset or a reload of the rules); setting it up again");
+            context.Log($"WARNING the {context.Firewall.Name} setup lost {missing} (removed from outside, e.g. by nft flush ruleset or a reload of the rules); setting it up again with every ban in force");
             SetUp(_decider ?? throw new InvalidOperationException("the firewall was checked before it was set up"));
         }
     }

@@ -60,11 +60,12 @@ public interface IFirewall : IDisposable
     IReadOnlyList<BlockedEntry> List();
 
     /// <summary>
-    /// Whether what <see cref="Initialize"/> set up is still there: something outside the sensor
-    /// (an administrator's <c>nft flush ruleset</c>, a firewall reload) may remove it, and the bans
-    /// with it. True when the backend cannot tell. Cheap: called every few seconds.
+    /// What of the setup <see cref="Initialize"/> made is gone, named (e.g. "set hosts4, 6 of the
+    /// 6 rules of chain prerouting"), or null when all of it is there or the backend cannot tell:
+    /// something outside the sensor (an administrator's <c>nft flush ruleset</c>, a firewall
+    /// reload) may remove any part of it, and the bans with it. Cheap: called every few seconds.
     /// </summary>
-    bool Intact() => true;
+    string? Missing() => null;
 }
 
 /// <summary>The firewall cannot be used or changed; the message says what is missing or what failed.</summary>

@@ -68,27 +68,27 @@ public abstract class FirewallBackendTests : IDisposable
 
     /// <summary>
     /// Commands that remove the backend's setup, as something outside the sensor would (a reload of
-    /// the rules); empty for a backend with no setup to lose, whose <see cref="IFirewall.Intact"/>
-    /// is always true.
+    /// the rules); empty for a backend with no setup to lose, whose <see cref="IFirewall.Missing"/>
+    /// is always null.
     /// </summary>
     protected virtual string[][] RemoveSetup => [];
 
     [NamespaceFact]
     public void A_setup_removed_from_outside_is_noticed_and_made_again()
     {
-        Assert.True(InTarget(Firewall.Intact));
+        Assert.Null(InTarget(Firewall.Missing));
         foreach (string[] command in RemoveSetup)
         {
             var (exit, output) = NamespacePair.Exec(Pair.Target, TimeSpan.FromSeconds(10), command);
             Assert.True(exit == 0, output);
         }
-        Assert.Equal(RemoveSetup.Length == 0, InTarget(Firewall.Intact));
+        Assert.Equal(RemoveSetup.Length == 0, InTarget(Firewall.Missing) is null);
         InTarget(() =>
         {
             Firewall.Initialize();
             return 0;
         });
-        Assert.True(InTarget(Firewall.Intact));
+        Assert.Null(InTarget(Firewall.Missing));
         Assert.Empty(InTarget(() => Firewall.Block([Ban($"{NamespacePair.ScannerAddress}/32")])));
         Assert.False(Connects(NamespacePair.TargetAddress));
     }

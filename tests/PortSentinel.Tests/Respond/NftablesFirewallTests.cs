@@ -28,6 +28,29 @@ public sealed class NftablesFirewallTests : FirewallBackendTests
     }
 
     [NamespaceTheory]
+    [InlineData("table inet portsentinel", "delete table inet portsentinel")]
+    [InlineData("set hosts4, 6 of the 6 rules of chain prerouting", "flush chain inet portsentinel prerouting; delete set inet portsentinel hosts4")]
+    [InlineData("set held6, set allowed4, 6 of the 6 rules of chain prerouting, 6 of the 6 rules of chain output", "flush chain inet portsentinel prerouting; flush chain inet portsentinel output; delete set inet portsentinel held6; delete set inet portsentinel allowed4")]
+    [InlineData("6 of the 6 rules of chain output", "flush chain inet portsentinel output")]
+    [InlineData("chain output", "flush chain inet portsentinel output; delete chain inet portsentinel output")]
+    public void Every_part_of_the_setup_removed_from_outside_is_named_and_made_again(string named, string removal)
+    {
+        Arm(ports: 6);
+        Assert.Null(InTarget(Firewall.Missing));
+        var (exit, output) = NamespacePair.Exec(Pair.Target, TimeSpan.FromSeconds(10), "nft", removal);
+        Assert.True(exit == 0, output);
+
+        Assert.Equal(named, InTarget(Firewall.Missing));
+        InTarget(() =>
+        {
+            Firewall.Initialize();
+            return 0;
+        });
+        Arm(ports: 6);
+        Assert.Null(InTarget(Firewall.Missing));
+    }
+
+    [NamespaceTheory]
     [InlineData(NamespacePair.ScannerAddress, NamespacePair.TargetAddress)]
     [InlineData(NamespacePair.ScannerAddress6, NamespacePair.TargetAddress6)]
     public void The_guard_holds_a_source_refused_on_more_closed_ports_than_allowed_until_unblocked(string scanner, string target)
@@ -187,7 +210,7 @@ public sealed class NftablesFirewallTests : FirewallBackendTests
                             Assert.Empty(Firewall.Unblock([own, net]));
                             break;
                         case 2:
-                            Assert.True(Firewall.Intact(), "the setup vanished");
+                            Assert.Null(Firewall.Missing());
                             break;
                         case 3:
                             _ = Firewall.List();
@@ -204,7 +227,7 @@ public sealed class NftablesFirewallTests : FirewallBackendTests
         Task.WaitAll(threads, TimeSpan.FromMinutes(5));
 
         Assert.All(failures, f => Assert.Null(f));
-        Assert.True(InTarget(Firewall.Intact));
+        Assert.Null(InTarget(Firewall.Missing));
         Assert.Empty(InTarget(() => Firewall.Unblock([.. Enumerable.Range(0, 4).SelectMany(t => new[] { NetPrefix.Parse($"203.0.113.{t + 1}"), NetPrefix.Parse($"198.51.{100 + t}.0/24") })])));
         Assert.Empty(InTarget(Firewall.List));
     }

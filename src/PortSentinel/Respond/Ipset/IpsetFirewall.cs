@@ -36,10 +36,26 @@ public sealed class IpsetFirewall : IFirewall
         }
     }
 
-    public bool Intact() => _families.All(f =>
-        ExternalTool.Run("ipset", ["list", "-n", f.Set]).Exit == 0
-        && ExternalTool.JumpsTo(f.Tables, Chain)
-        && ExternalTool.Run(f.Tables, ["-w", "-t", "raw", "-C", Chain, "-m", "set", "--match-set", f.Set, "src", "-j", "DROP"]).Exit == 0);
+    public string? Missing()
+    {
+        var missing = new List<string>();
+        foreach (var (set, _, tables) in _families)
+        {
+            if (ExternalTool.Run("ipset", ["list", "-n", set]).Exit != 0)
+            {
+                missing.Add($"ipset {set}");
+            }
+            if (!ExternalTool.JumpsTo(tables, Chain))
+            {
+                missing.Add($"the jump from {tables}' raw PREROUTING to {Chain}");
+            }
+            if (ExternalTool.Run(tables, ["-w", "-t", "raw", "-C", Chain, "-m", "set", "--match-set", set, "src", "-j", "DROP"]).Exit != 0)
+            {
+                missing.Add($"the rule of {tables}' {Chain} that drops {set}");
+            }
+        }
+        return missing.Count == 0 ? null : string.Join(", ", missing);
+    }
 
     public IReadOnlyList<FirewallFailure> Block(IReadOnlyList<FirewallEntry> entries)
     {

@@ -19,6 +19,8 @@ public sealed class IptablesFirewall : IFirewall
 
     private const string Marker = "portsentinel until=";
 
+    private static readonly string[] _tables = ["iptables", "ip6tables"];
+
     private readonly TimeProvider _time;
 
     public IptablesFirewall(TimeProvider? time = null)
@@ -32,13 +34,17 @@ public sealed class IptablesFirewall : IFirewall
 
     public void Initialize()
     {
-        foreach (string tables in new[] { "iptables", "ip6tables" })
+        foreach (string tables in _tables)
         {
             ExternalTool.RequireRawChain("iptables", tables, Chain);
         }
     }
 
-    public bool Intact() => ExternalTool.JumpsTo("iptables", Chain) && ExternalTool.JumpsTo("ip6tables", Chain);
+    public string? Missing()
+    {
+        string[] missing = [.. _tables.Where(tables => !ExternalTool.JumpsTo(tables, Chain)).Select(tables => $"the jump from {tables}' raw PREROUTING to {Chain}")];
+        return missing.Length == 0 ? null : string.Join(", ", missing);
+    }
 
     public IReadOnlyList<FirewallFailure> Block(IReadOnlyList<FirewallEntry> entries)
     {
@@ -86,7 +92,7 @@ public sealed class IptablesFirewall : IFirewall
     private static List<Rule> Rules()
     {
         var rules = new List<Rule>();
-        foreach (string tables in new[] { "iptables", "ip6tables" })
+        foreach (string tables in _tables)
         {
             var (exit, output) = ExternalTool.Run(tables, ["-w", "-t", "raw", "-S", Chain]);
             if (exit != 0)

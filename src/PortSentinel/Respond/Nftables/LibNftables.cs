@@ -13,6 +13,9 @@ internal static partial class LibNftables
     /// <summary>NFT_CTX_OUTPUT_JSON: list commands answer in libnftables-json(5).</summary>
     public const uint OutputJson = 1 << 4;
 
+    /// <summary>NFT_CTX_OUTPUT_TERSE: listings leave out the sets' elements.</summary>
+    public const uint OutputTerse = 1 << 11;
+
     [LibraryImport(Library, EntryPoint = "nft_ctx_new")]
     public static partial NftContextHandle nft_ctx_new(uint flags);
 

@@ -29,7 +29,37 @@ public sealed class NftablesFirewall : IFirewall, IKernelGuard
 
     private const string Family = "inet";
 
+    // The sets holding bans, listed by List.
     private static readonly string[] _sets = ["hosts4", "hosts6", "nets4", "nets6"];
+
+    // Each guard set holds at most this many elements.
+    private const int GuardSetSize = 65536;
+
+    // Every set the sensor owns, as Initialize declares it, and the prerouting chain's rules: what
+    // Missing looks for.
+    private static readonly (string Name, string Declaration)[] _ownedSets =
+    [
+        ("hosts4", "type ipv4_addr; flags timeout;"),
+        ("hosts6", "type ipv6_addr; flags timeout;"),
+        ("nets4", "type ipv4_addr; flags interval, timeout;"),
+        ("nets6", "type ipv6_addr; flags interval, timeout;"),
+        ("held4", $"type ipv4_addr; size {GuardSetSize}; flags dynamic, timeout;"),
+        ("held6", $"type ipv6_addr; size {GuardSetSize}; flags dynamic, timeout;"),
+        ("refused4", $"type ipv4_addr . inet_service; size {GuardSetSize}; flags dynamic, timeout;"),
+        ("refused6", $"type ipv6_addr . inet_service; size {GuardSetSize}; flags dynamic, timeout;"),
+        ("refusing4", $"type ipv4_addr; size {GuardSetSize}; flags dynamic, timeout;"),
+        ("refusing6", $"type ipv6_addr; size {GuardSetSize}; flags dynamic, timeout;"),
+        ("allowed4", "type ipv4_addr; flags interval; auto-merge;"),
+        ("allowed6", "type ipv6_addr; flags interval; auto-merge;"),
+    ];
+
+    private static readonly string[] _preroutingRules =
+    [
+        "ip saddr @hosts4 drop", "ip6 saddr @hosts6 drop", "ip saddr @nets4 drop", "ip6 saddr @nets6 drop", "ip saddr @held4 drop", "ip6 saddr @held6 drop",
+    ];
+
+    // The guard's rules per address family when armed (Arm): allowed, already refused, count and hold.
+    private const int GuardRulesPerFamily = 3;
 
     // libnftables contexts are not thread-safe, nor is the netlink socket's buffer: every public
     // call holds this, so no two threads are ever inside them (two at once corrupted the output
@@ -38,6 +68,7 @@ public sealed class NftablesFirewall : IFirewall, IKernelGuard
     private readonly NftContextHandle _context;
     private readonly NftNetlink _netlink = new();
     private string _output = "";
+    private int _guardRules; // in the output chain since the last Arm
 
     public NftablesFirewall()
     {
@@ -72,31 +103,20 @@ public sealed class NftablesFirewall : IFirewall, IKernelGuard
             // that a `bans` command does not disarm a running sensor's guard. The guard's sets are
             // bounded (a full set makes the guard pass packets, never block more); the ban sets are
             // not, and are never written from the packet path (that would give them a size).
-            string script = $$"""
-                add table {{Family}} {{Table}}
-                add set {{Family}} {{Table}} hosts4 { type ipv4_addr; flags timeout; }
-                add set {{Family}} {{Table}} hosts6 { type ipv6_addr; flags timeout; }
-                add set {{Family}} {{Table}} nets4 { type ipv4_addr; flags interval, timeout; }
-                add set {{Family}} {{Table}} nets6 { type ipv6_addr; flags interval, timeout; }
-                add set {{Family}} {{Table}} held4 { type ipv4_addr; size {{GuardSetSize}}; flags dynamic, timeout; }
-                add set {{Family}} {{Table}} held6 { type ipv6_addr; size {{GuardSetSize}}; flags dynamic, timeout; }
-                add set {{Family}} {{Table}} refused4 { type ipv4_addr . inet_service; size {{GuardSetSize}}; flags dynamic, timeout; }
-                add set {{Family}} {{Table}} refused6 { type ipv6_addr . inet_service; size {{GuardSetSize}}; flags dynamic, timeout; }
-                add set {{Family}} {{Table}} refusing4 { type ipv4_addr; size {{GuardSetSize}}; flags dynamic, timeout; }
-                add set {{Family}} {{Table}} refusing6 { type ipv6_addr; size {{GuardSetSize}}; flags dynamic, timeout; }
-                add set {{Family}} {{Table}} allowed4 { type ipv4_addr; flags interval; auto-merge; }
-                add set {{Family}} {{Table}} allowed6 { type ipv6_addr; flags interval; auto-merge; }
-                add chain {{Family}} {{Table}} prerouting { type filter hook prerouting priority raw; policy accept; }
-                flush chain {{Family}} {{Table}} prerouting
-                add rule {{Family}} {{Table}} prerouting ip saddr @hosts4 drop
-                add rule {{Family}} {{Table}} prerouting ip6 saddr @hosts6 drop
-                add rule {{Family}} {{Table}} prerouting ip saddr @nets4 drop
-                add rule {{Family}} {{Table}} prerouting ip6 saddr @nets6 drop
-                add rule {{Family}} {{Table}} prerouting ip saddr @held4 drop
-                add rule {{Family}} {{Table}} prerouting ip6 saddr @held6 drop
-                add chain {{Family}} {{Table}} output { type filter hook output priority raw; policy accept; }
-                """;
-            if (!Run(script, out string error))
+            var script = new StringBuilder();
+            script.Append(CultureInfo.InvariantCulture, $"add table {Family} {Table}\n");
+            foreach (var (name, declaration) in _ownedSets)
+            {
+                script.Append(CultureInfo.InvariantCulture, $"add set {Family} {Table} {name} {{ {declaration} }}\n");
+            }
+            script.Append(CultureInfo.InvariantCulture, $"add chain {Family} {Table} prerouting {{ type filter hook prerouting priority raw; policy accept; }}\n");
+            script.Append(CultureInfo.InvariantCulture, $"flush chain {Family} {Table} prerouting\n");
+            foreach (string rule in _preroutingRules)
+            {
+                script.Append(CultureInfo.InvariantCulture, $"add rule {Family} {Table} prerouting {rule}\n");
+            }
+            script.Append(CultureInfo.InvariantCulture, $"add chain {Family} {Table} output {{ type filter hook output priority raw; policy accept; }}\n");
+            if (!Run(script.ToString(), out string error))
             {
                 throw new FirewallException($"nftables: cannot create table {Family} {Table}: {error}"
                     + (error.Contains("Operation not permitted", StringComparison.Ordinal) ? " (changing the firewall needs CAP_NET_ADMIN: run as root or grant the capability)" : ""));
@@ -118,9 +138,6 @@ public sealed class NftablesFirewall : IFirewall, IKernelGuard
                 : $"nftables: {error.Trim()}";
         }
     }
-
-    // Each guard set holds at most this many elements.
-    private const int GuardSetSize = 65536;
 
     /// <summary>
     /// Puts the guard's rules in place of any before, or takes them away (null). The kernel answers
@@ -166,6 +183,7 @@ public sealed class NftablesFirewall : IFirewall, IKernelGuard
             {
                 throw new FirewallException($"nftables: cannot {(rules is null ? "clear" : "arm")} the guard in {Family} {Table}: {error.Trim()}");
             }
+            _guardRules = rules is null ? 0 : 2 * GuardRulesPerFamily;
         }
     }
 
@@ -293,12 +311,64 @@ public sealed class NftablesFirewall : IFirewall, IKernelGuard
         }
     }
 
-    // The chain, not the table: listing the table would list every ban.
-    public bool Intact()
+    /// <summary>
+    /// Lists the table without the sets' elements (NFT_CTX_OUTPUT_TERSE: with every ban listed
+    /// the check would cost as much as the bans) and names every set, chain and rule that
+    /// <see cref="Initialize"/> and <see cref="Arm"/> made and that is gone.
+    /// </summary>
+    public string? Missing()
     {
         lock (_gate)
         {
-            return Run($"list chain {Family} {Table} prerouting", out _);
+            LibNftables.nft_ctx_output_set_flags(_context, LibNftables.OutputJson | LibNftables.OutputTerse);
+            bool listed;
+            try
+            {
+                listed = Run($"list table {Family} {Table}", out _);
+            }
+            finally
+            {
+                LibNftables.nft_ctx_output_set_flags(_context, LibNftables.OutputJson);
+            }
+            if (!listed)
+            {
+                return $"table {Family} {Table}";
+            }
+            var sets = new HashSet<string>();
+            var rules = new Dictionary<string, int>();
+            using (JsonDocument doc = JsonDocument.Parse(Output()))
+            {
+                foreach (JsonElement item in doc.RootElement.GetProperty("nftables").EnumerateArray())
+                {
+                    if (item.TryGetProperty("set", out JsonElement set))
+                    {
+                        sets.Add(set.GetProperty("name").GetString()!);
+                    }
+                    else if (item.TryGetProperty("chain", out JsonElement chain))
+                    {
+                        rules.TryAdd(chain.GetProperty("name").GetString()!, 0);
+                    }
+                    else if (item.TryGetProperty("rule", out JsonElement rule))
+                    {
+                        string name = rule.GetProperty("chain").GetString()!;
+                        rules[name] = rules.GetValueOrDefault(name) + 1;
+                    }
+                }
+            }
+            var missing = new List<string>();
+            missing.AddRange(_ownedSets.Where(s => !sets.Contains(s.Name)).Select(s => $"set {s.Name}"));
+            foreach (var (chain, expected) in new[] { ("prerouting", _preroutingRules.Length), ("output", _guardRules) })
+            {
+                if (!rules.TryGetValue(chain, out int present))
+                {
+                    missing.Add($"chain {chain}");
+                }
+                else if (present < expected)
+                {
+                    missing.Add($"{expected - present} of the {expected} rules of chain {chain}");
+                }
+            }
+            return missing.Count == 0 ? null : string.Join(", ", missing);
         }
     }
 
@@ -397,7 +467,7 @@ public sealed class NftablesFirewall : IFirewall, IKernelGuard
         int result = LibNftables.nft_run_cmd_from_buffer(_context, script);
         error = Marshal.PtrToStringUTF8(LibNftables.nft_ctx_get_error_buffer(_context)) ?? "";
         // Read after every command, which rewinds the buffer: libnftables appends each command's
-        // output until it is read, so a listing after an unread one (Intact's) held two JSON
+        // output until it is read, so a listing after an unread one (Missing's) held two JSON
         // documents and could not be parsed.
         _output = Marshal.PtrToStringUTF8(LibNftables.nft_ctx_get_output_buffer(_context)) ?? "";
         return result == 0;
