@@ -85,7 +85,7 @@ public sealed class SensorEndToEndTests : IDisposable
         using (var sensor = new SensorProcess(_pair.Target, _data))
         {
             sensor.WaitFor("CAPTURING on ps-target");
-            Assert.Contains("GUARD holds for 60s a source refused on more than 6 closed TCP ports within 60s", sensor.Output);
+            Assert.Contains("GUARD holds for 60s a source refused on more than 6 closed ports within 60s", sensor.Output);
             Scan(sensor, $"BANNED {NamespacePair.ScannerAddress} for 3600s offence=1 firewall=nftables", "-sS", "-p", "1-200");
             Assert.Contains($"DETECTED {NamespacePair.ScannerAddress} kinds=tcp-syn", sensor.Output);
             Assert.Contains(NamespacePair.ScannerAddress, HostsInSet());

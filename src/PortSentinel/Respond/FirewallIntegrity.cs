@@ -59,6 +59,6 @@ public sealed class FirewallIntegrity(RespondContext context, FirewallOptions op
         guard.Arm(rules);
         context.Log(rules is null
             ? $"GUARD off ({FirewallOptions.Section}:{nameof(FirewallOptions.GuardPorts)} is 0)"
-            : $"GUARD holds for {rules.Hold.TotalSeconds:0}s a source refused on more than {rules.Ports} closed TCP ports within {rules.Window.TotalSeconds:0}s, at most {rules.HoldsPerMinute} a minute; {rules.Allowed.Count} allowed networks never held");
+            : $"GUARD holds for {rules.Hold.TotalSeconds:0}s a source refused on more than {rules.Ports} closed ports within {rules.Window.TotalSeconds:0}s, at most {rules.HoldsPerMinute} a minute; {rules.Allowed.Count} allowed networks never held");
     }
 }

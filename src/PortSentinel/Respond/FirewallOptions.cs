@@ -28,7 +28,7 @@ public sealed class FirewallOptions
 
     /// <summary>
     /// The kernel guard (nftables only): a source the host refuses on more than this many distinct
-    /// closed TCP ports within <see cref="GuardSeconds"/> is held in the kernel at once, before the
+    /// closed ports or protocols (TCP, UDP, SCTP, IP protocols) within <see cref="GuardSeconds"/> is held in the kernel at once, before the
     /// sensor has decided; 0 turns the guard off.
     /// </summary>
     public int GuardPorts { get; set; } = 6;

@@ -30,8 +30,8 @@ public sealed class NftablesFirewallTests : FirewallBackendTests
     [NamespaceTheory]
     [InlineData("table inet portsentinel", "delete table inet portsentinel")]
     [InlineData("set hosts4, 6 of the 6 rules of chain prerouting", "flush chain inet portsentinel prerouting; delete set inet portsentinel hosts4")]
-    [InlineData("set held6, set allowed4, 6 of the 6 rules of chain prerouting, 6 of the 6 rules of chain output", "flush chain inet portsentinel prerouting; flush chain inet portsentinel output; delete set inet portsentinel held6; delete set inet portsentinel allowed4")]
-    [InlineData("6 of the 6 rules of chain output", "flush chain inet portsentinel output")]
+    [InlineData("set held6, set allowed4, 6 of the 6 rules of chain prerouting, 26 of the 26 rules of chain output", "flush chain inet portsentinel prerouting; flush chain inet portsentinel output; delete set inet portsentinel held6; delete set inet portsentinel allowed4")]
+    [InlineData("26 of the 26 rules of chain output", "flush chain inet portsentinel output")]
     [InlineData("chain output", "flush chain inet portsentinel output; delete chain inet portsentinel output")]
     public void Every_part_of_the_setup_removed_from_outside_is_named_and_made_again(string named, string removal)
     {
@@ -48,6 +48,61 @@ public sealed class NftablesFirewallTests : FirewallBackendTests
         });
         Arm(ports: 6);
         Assert.Null(InTarget(Firewall.Missing));
+    }
+
+    [NamespaceTheory]
+    [InlineData("-sS", false)]
+    [InlineData("-sF", false)]
+    [InlineData("-sN", false)]
+    [InlineData("-sX", false)]
+    [InlineData("-sM", false)]
+    [InlineData("-sA", false)]
+    [InlineData("-sW", false)]
+    [InlineData("-sU", false)]
+    [InlineData("-sO", false)]
+    [InlineData("-sY", false)]
+    [InlineData("-sM", true)]
+    [InlineData("-sA", true)]
+    [InlineData("-sU", true)]
+    [InlineData("-sO", true)]
+    [InlineData("-sY", true)]
+    public void The_guard_holds_a_scanner_whatever_refusal_its_probes_draw(string scan, bool v6)
+    {
+        string scanner = v6 ? NamespacePair.ScannerAddress6 : NamespacePair.ScannerAddress;
+        string target = v6 ? NamespacePair.TargetAddress6 : NamespacePair.TargetAddress;
+        Assert.True(Connects(target)); // settles IPv6 neighbour discovery first
+        Arm(ports: 6);
+        Assert.DoesNotContain(scanner, ListSet(v6 ? "held6" : "held4"), StringComparison.Ordinal);
+        Scan(scan, v6, scan == "-sO" ? "1-100" : "1001-1100", target);
+        Assert.Contains(scanner, ListSet(v6 ? "held6" : "held4"), StringComparison.Ordinal);
+    }
+
+    [NamespaceTheory]
+    [InlineData("-sA")]
+    [InlineData("-sU")]
+    public void Refusals_from_the_hosts_own_port_range_do_not_count(string scan)
+    {
+        // Late answers to the host's own closed connections (a DNS reply, a stale ACK) arrive at
+        // ports of ip_local_port_range (32768-60999 by default) and are refused from there: many
+        // to one server must not hold it.
+        Arm(ports: 6);
+        Scan(scan, v6: false, "40001-40100", NamespacePair.TargetAddress);
+        Assert.DoesNotContain(NamespacePair.ScannerAddress, ListSet("held4"), StringComparison.Ordinal);
+    }
+
+    // nmap from the scanner, one probe per port, with the target's ICMP errors unthrottled so that
+    // each closed UDP port and unknown protocol is answered.
+    private void Scan(string scan, bool v6, string ports, string target)
+    {
+        foreach (string sysctl in new[] { "net.ipv4.icmp_ratelimit=0", "net.ipv6.icmp.ratelimit=0" })
+        {
+            var (set, why) = NamespacePair.Exec(Pair.Target, TimeSpan.FromSeconds(10), "sysctl", "-qw", sysctl);
+            Assert.True(set == 0, why);
+        }
+        string[] family = v6 ? ["-6"] : [];
+        var (exit, output) = NamespacePair.Exec(Pair.Scanner, TimeSpan.FromSeconds(120),
+            ["nmap", "-n", "-Pn", .. family, scan, "-p", ports, "--max-retries", "0", "--host-timeout", "60s", target]);
+        Assert.True(exit == 0, output);
     }
 
     [NamespaceTheory]

@@ -49,6 +49,8 @@ public sealed class NftablesFirewall : IFirewall, IKernelGuard
         ("refused6", $"type ipv6_addr . inet_service; size {GuardSetSize}; flags dynamic, timeout;"),
         ("refusing4", $"type ipv4_addr; size {GuardSetSize}; flags dynamic, timeout;"),
         ("refusing6", $"type ipv6_addr; size {GuardSetSize}; flags dynamic, timeout;"),
+        ("quoted4", $"typeof ip daddr . @th,240,16; size {GuardSetSize}; flags dynamic, timeout;"),
+        ("quoted6", $"typeof ip6 daddr . @th,400,16; size {GuardSetSize}; flags dynamic, timeout;"),
         ("allowed4", "type ipv4_addr; flags interval; auto-merge;"),
         ("allowed6", "type ipv6_addr; flags interval; auto-merge;"),
     ];
@@ -58,8 +60,6 @@ public sealed class NftablesFirewall : IFirewall, IKernelGuard
         "ip saddr @hosts4 drop", "ip6 saddr @hosts6 drop", "ip saddr @nets4 drop", "ip6 saddr @nets6 drop", "ip saddr @held4 drop", "ip6 saddr @held6 drop",
     ];
 
-    // The guard's rules per address family when armed (Arm): allowed, already refused, count and hold.
-    private const int GuardRulesPerFamily = 3;
 
     // libnftables contexts are not thread-safe, nor is the netlink socket's buffer: every public
     // call holds this, so no two threads are ever inside them (two at once corrupted the output
@@ -141,9 +141,10 @@ public sealed class NftablesFirewall : IFirewall, IKernelGuard
 
     /// <summary>
     /// Puts the guard's rules in place of any before, or takes them away (null). The kernel answers
-    /// a first contact to a closed TCP port with RST+ACK and sequence number 0 (no connection ever
-    /// sends that otherwise); the rules count, per destination of those answers (the source that
-    /// probed), the distinct ports refused (<c>refused4/6</c>, so retries of one port count once)
+    /// probes of closed ports and unknown protocols in ways no connection does (<see cref="Refusals"/>);
+    /// the rules count, per destination of those answers (the source that probed), the distinct
+    /// ports refused (<c>refused4/6</c>, and <c>quoted4/6</c> for those read from an ICMP error,
+    /// so retries of one port count once)
     /// in a token bucket (<c>refusing4/6</c>: <see cref="GuardRules.Ports"/> at once, refilled at
     /// that many per <see cref="GuardRules.Window"/>). When it runs dry, the answer is dropped and
     /// the source put in <c>held4/6</c> for <see cref="GuardRules.Hold"/>, at most
@@ -159,6 +160,7 @@ public sealed class NftablesFirewall : IFirewall, IKernelGuard
             script.Append(CultureInfo.InvariantCulture, $"flush set {Family} {Table} allowed4\nflush set {Family} {Table} allowed6\n");
             if (rules is not null)
             {
+                var (first, last) = EphemeralPorts();
                 foreach (var (family, v4) in new[] { ("ip", true), ("ip6", false) })
                 {
                     string suffix = v4 ? "4" : "6";
@@ -167,23 +169,80 @@ public sealed class NftablesFirewall : IFirewall, IKernelGuard
                     {
                         script.Append(CultureInfo.InvariantCulture, $"add element {Family} {Table} allowed{suffix} {{ {allowed} }}\n");
                     }
-                    const string refusal = "tcp flags & (fin | syn | rst | ack) == rst | ack tcp sequence 0";
+                    script.Append(CultureInfo.InvariantCulture, $"add rule {Family} {Table} output {family} daddr @allowed{suffix} return\n");
                     long window = (long)rules.Window.TotalSeconds;
                     // The bucket's rate in whole packets: Ports per Window, written per day.
                     long perDay = Math.Max(1, rules.Ports * 86_400L / window);
-                    script.Append(CultureInfo.InvariantCulture, $$"""
-                        add rule {{Family}} {{Table}} output {{family}} daddr @allowed{{suffix}} return
-                        add rule {{Family}} {{Table}} output {{refusal}} {{family}} daddr . tcp sport @refused{{suffix}} return
-                        add rule {{Family}} {{Table}} output {{refusal}} add @refused{{suffix}} { {{family}} daddr . tcp sport timeout {{window}}s } update @refusing{{suffix}} { {{family}} daddr timeout {{window}}s limit rate over {{perDay}}/day burst {{rules.Ports}} packets } limit rate {{rules.HoldsPerMinute}}/minute add @held{{suffix}} { {{family}} daddr timeout {{(long)rules.Hold.TotalSeconds}}s } counter drop
+                    foreach (var (refusal, set, key) in Refusals(family, suffix, $"{first}-{last}"))
+                    {
+                        // A probe refused before (its retry) passes; a new one takes a token from
+                        // its source's bucket, and the source that has none left is held.
+                        script.Append(CultureInfo.InvariantCulture, $$"""
+                            add rule {{Family}} {{Table}} output {{refusal}} {{key}} @{{set}} return
+                            add rule {{Family}} {{Table}} output {{refusal}} add @{{set}} { {{key}} timeout {{window}}s } update @refusing{{suffix}} { {{family}} daddr timeout {{window}}s limit rate over {{perDay}}/day burst {{rules.Ports}} packets } limit rate {{rules.HoldsPerMinute}}/minute add @held{{suffix}} { {{family}} daddr timeout {{(long)rules.Hold.TotalSeconds}}s } counter drop
 
-                        """);
+                            """);
+                    }
                 }
             }
             if (!Run(script.ToString(), out string error))
             {
                 throw new FirewallException($"nftables: cannot {(rules is null ? "clear" : "arm")} the guard in {Family} {Table}: {error.Trim()}");
             }
-            _guardRules = rules is null ? 0 : 2 * GuardRulesPerFamily;
+            _guardRules = rules is null ? 0 : 2 * (1 + (2 * Refusals("ip", "4", "").Length));
+        }
+    }
+
+    /// <summary>
+    /// What this host sends a prober that the guard counts, in one address family: the match, the
+    /// set of probes already counted and the key that tells one probe from another (its source
+    /// and the port or protocol probed). <paramref name="ephemeral"/> is the host's range of
+    /// local ports for its own connections (ip_local_port_range): a late answer to a connection
+    /// of its own that has closed (a DNS reply, a QUIC packet, a stale ACK) draws a refusal from
+    /// a port there, and many such to one server must not hold it.
+    /// </summary>
+    private static (string Refusal, string Set, string Key)[] Refusals(string family, string suffix, string ephemeral)
+    {
+        bool v4 = suffix == "4";
+        string refused = $"refused{suffix}", quoted = $"quoted{suffix}", tcp = $"{family} daddr . tcp sport";
+        return
+        [
+            // A first contact to a closed port: SYN (and connect), FIN, NULL and XMAS probes draw a
+            // RST+ACK with sequence number 0, which no connection ever sends otherwise.
+            ("tcp flags & (fin | syn | rst | ack) == rst | ack tcp sequence 0", refused, tcp),
+            // ACK, Window and Maimon probes (they carry an ACK) draw a bare RST from any port.
+            ($"tcp flags & (fin | syn | rst | ack) == rst tcp sport != {ephemeral}", refused, tcp),
+            // SCTP INIT probes to a closed port draw an ABORT (chunk type 6 first).
+            ("meta l4proto sctp @th,96,8 6", refused, $"{family} daddr . sctp sport"),
+            // UDP probes to a closed port draw a port unreachable, which quotes the probe: the
+            // port probed is read from the quoted UDP header (after an IPv4 header of 20 bytes or
+            // an IPv6 header of 40).
+            v4 ? ($"icmp type destination-unreachable icmp code port-unreachable @th,240,16 != {ephemeral}", quoted, "ip daddr . @th,240,16")
+               : ($"icmpv6 type destination-unreachable icmpv6 code port-unreachable @th,400,16 != {ephemeral}", quoted, "ip6 daddr . @th,400,16"),
+            // IP-protocol probes of a protocol the host does not speak draw a protocol unreachable
+            // (IPv6: a parameter problem, unknown next header); the quoted header's TTL and
+            // protocol (hop limit and next header) tell the probes apart.
+            v4 ? ("icmp type destination-unreachable icmp code prot-unreachable @th,136,8 != 132", quoted, "ip daddr . @th,128,16")
+               : ("icmpv6 type parameter-problem icmpv6 code 1 @th,112,8 != 132", quoted, "ip6 daddr . @th,112,16"),
+            // SCTP probes to a host that does not speak SCTP draw that same error, all alike but
+            // for the port probed, read from the quoted SCTP header. (Kept apart from the rule
+            // above: a probe counted there would return before it was counted here.)
+            v4 ? ("icmp type destination-unreachable icmp code prot-unreachable @th,136,8 132", quoted, "ip daddr . @th,240,16")
+               : ("icmpv6 type parameter-problem icmpv6 code 1 @th,112,8 132", quoted, "ip6 daddr . @th,400,16"),
+        ];
+    }
+
+    // net.ipv4.ip_local_port_range (IPv6 uses it too), in the calling thread's network namespace.
+    private static (int First, int Last) EphemeralPorts()
+    {
+        try
+        {
+            string[] range = File.ReadAllText("/proc/sys/net/ipv4/ip_local_port_range").Split(['\t', ' ', '\n'], StringSplitOptions.RemoveEmptyEntries);
+            return (int.Parse(range[0], CultureInfo.InvariantCulture), int.Parse(range[1], CultureInfo.InvariantCulture));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException)
+        {
+            return (32768, 60999); // Linux's default
         }
     }
 
