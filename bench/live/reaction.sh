@@ -12,13 +12,15 @@
 # SENSOR_ARGS adds options to `run` (e.g. "--set Capture:ReadTimeoutMilliseconds=2"), WRAP a
 # command in front of it (e.g. "nice -n -10"). DUMP=0 leaves out the capture in the target (and
 # with it the guard's figure): tcpdump competes with the sensor for the CPUs while it records.
-# SCAN picks nmap's scan type (default -sS; e.g. -sU or -sA, which the kernel guard does not
-# catch: the sensor's ban is then all that stops the scanner).
+# SCAN picks nmap's scan type (default -sS; e.g. -sU or -sA), PORTS its ports (default -p 1-1000;
+# e.g. "--top-ports 100"). A port counts as learned when nmap reports its state from an answer
+# (open, closed, unfiltered, or filtered by an ICMP error), not when it gives up on silence.
 set -euo pipefail
 runs=${1:-5}
 timing=${2:-}
 limit=${NMAP_LIMIT:-120}
 scan=${SCAN:--sS}
+ports=${PORTS:--p 1-1000}
 source "$(dirname "$0")/pair.sh" ps-react
 serve_target 600
 for run in $(seq 1 "$runs"); do
@@ -33,7 +35,7 @@ for run in $(seq 1 "$runs"); do
   fi
   sleep 1 # tcpdump is listening
   start=$EPOCHREALTIME
-  ip netns exec "$s" timeout "$limit" nmap -d2 -n -Pn "$scan" -p 1-1000 $timing --max-retries 1 198.51.100.2 >"$work/nmap-$run.txt" 2>&1 && end="done in" || end="stopped after"
+  ip netns exec "$s" timeout "$limit" nmap -d2 -n -Pn "$scan" $ports $timing --max-retries 1 198.51.100.2 >"$work/nmap-$run.txt" 2>&1 && end="done in" || end="stopped after"
   took=$(awk "BEGIN { print $EPOCHREALTIME - $start }")
   sleep 0.5
   kill -TERM "$sensor"; wait "$sensor" || true
@@ -43,7 +45,7 @@ for run in $(seq 1 "$runs"); do
     held=$(python3 "$root/bench/live/held-after.py" "$work/scan-$run.pcap")
   fi
   banned=$(grep -m1 -o 'BANNED.*' "$work/sensor-$run.log" || true)
-  learned=$( (grep -oE 'Discovered (open|closed) port [0-9]+' "$work/nmap-$run.txt" || true) | sort -u | wc -l)
+  learned=$( (grep -oE 'Discovered (open|closed|unfiltered|filtered) port [0-9]+' "$work/nmap-$run.txt" || true) | sort -u | wc -l)
   open=$( (grep -oE 'Discovered open port [0-9]+' "$work/nmap-$run.txt" || true) | sort -u | wc -l)
   printf 'run %s: held after %sms | %s | learned %s ports (%s open) | nmap %s %.0fs\n' "$run" "$held" "${banned:-no ban}" "$learned" "$open" "$end" "$took"
   # Restore the scanner's access for the next run.

@@ -65,6 +65,45 @@ internal struct WindowedSketch
     public readonly int CountExact() => Current.CountUnion(Previous);
 }
 
+/// <summary>
+/// The failed first contacts of one source, as a filter of 128 bits over two generations (one bit
+/// per contact, rotated with the long window): a contact whose bit is set has almost surely failed
+/// before. A flood that pushes a source's contacts out of the flow table makes each repeat of one
+/// probe look like a new contact; the filter keeps such repeats from counting as new failures. A
+/// bit set by another contact (about n/128 after n distinct failures) only costs the decision one
+/// failure more.
+/// </summary>
+internal struct ContactFilter
+{
+    private ulong _current0;
+    private ulong _current1;
+    private ulong _previous0;
+    private ulong _previous1;
+
+    /// <summary>Adds the contact; whether it was there already.</summary>
+    public bool Add(ulong hash)
+    {
+        ulong bit = 1UL << (int)(hash & 63);
+        bool high = (hash & 64) != 0;
+        bool seen = ((high ? _current1 | _previous1 : _current0 | _previous0) & bit) != 0;
+        if (high)
+        {
+            _current1 |= bit;
+        }
+        else
+        {
+            _current0 |= bit;
+        }
+        return seen;
+    }
+
+    public void Rotate(bool whole)
+    {
+        (_previous0, _previous1) = whole ? (0, 0) : (_current0, _current1);
+        (_current0, _current1) = (0, 0);
+    }
+}
+
 /// <summary>Successes and failures over two generations, rotated with the sketches of the same window.</summary>
 internal struct WindowedCount
 {

@@ -25,19 +25,40 @@ public sealed partial class Detector
         return ref source;
     }
 
-    /// <summary>Recognises the source as a scanner: opens its incident (once) and adds <paramref name="flags"/>.</summary>
+    /// <summary>
+    /// Recognises the source as a scanner: opens its incident (once) and adds <paramref name="flags"/>.
+    /// An incident is never opened without a kind: when the evidence the flow table still holds
+    /// names none (its contacts were pushed out under a flood, or they are too few of any kind to
+    /// name), a threshold crossed names its shape from the source's sketches, and the Threshold
+    /// Random Walk starts afresh instead, to decide on evidence it can show.
+    /// </summary>
     private void Raise(ref SourceState source, ScanKinds flags, string trigger)
     {
         Incident? incident = source.Incident;
         if (incident is null)
         {
-            _sink.Raising(source.Key);
+            _sink.Raising(source.Key); // early, so that the respond thread gets ready while the evidence is gathered
             incident = new Incident(source.Key, trigger, _now, _options.MaxTargetsPerDetection);
             Seed(incident);
             incident.Probes = Math.Max(incident.Probes, source.Contacts);
             incident.AddProtocols(source.Protocols);
             incident.MaxTrw = source.Trw;
             incident.Flags |= flags;
+            if (incident.Kinds(_options) == ScanKinds.None)
+            {
+                ScanKinds shape = Shape(source.FailedPorts.Estimate(), source.FailedHosts.Estimate());
+                if (shape == ScanKinds.None)
+                {
+                    shape = Shape(source.SlowPorts.Estimate(), source.SlowHosts.Estimate());
+                }
+                if (trigger == "trw" || shape == ScanKinds.None)
+                {
+                    Counters.Unnamed++;
+                    source.Trw = 0;
+                    return;
+                }
+                incident.Flags |= shape;
+            }
             source.Incident = incident;
             _active[source.Key] = incident;
             _activeList.Add(incident);
@@ -48,6 +69,14 @@ public sealed partial class Detector
         }
         incident.Flags |= flags;
         incident.MaxTrw = Math.Max(incident.MaxTrw, source.Trw);
+    }
+
+    // The shape of a source's failed contacts, from its sketches: many ports, many hosts, or both.
+    private ScanKinds Shape(int ports, int hosts)
+    {
+        bool manyPorts = ports >= _options.VerticalPorts;
+        bool manyHosts = hosts >= _options.HorizontalHosts;
+        return manyPorts && manyHosts ? ScanKinds.Block : manyPorts ? ScanKinds.Vertical : manyHosts ? ScanKinds.Horizontal : ScanKinds.None;
     }
 
     /// <summary>

@@ -30,9 +30,14 @@ public sealed partial class Detector
                 // so it counts towards the thresholds as a failure.
                 source.ShortOutcomes.Demote();
                 source.LongOutcomes.Demote();
+                _ = Repeated(ref source, ends.Responder, ends.Port, ends.Protocol);
                 Fail(ref source, ends.Responder, ends.Port, ends.Protocol);
                 break;
             default:
+                if (Repeated(ref source, ends.Responder, ends.Port, ends.Protocol))
+                {
+                    break; // its flow was evicted since it failed: nothing new
+                }
                 source.ShortOutcomes.Failures++;
                 source.LongOutcomes.Failures++;
                 Walk(ref source, success: false);
@@ -46,11 +51,19 @@ public sealed partial class Detector
     {
         ref SourceState source = ref Source(from);
         Rotate(ref source);
+        if (Repeated(ref source, to, port, protocol))
+        {
+            return;
+        }
         source.ShortOutcomes.Failures++;
         source.LongOutcomes.Failures++;
         Walk(ref source, success: false);
         Fail(ref source, to, port, protocol);
     }
+
+    /// <summary>Whether this contact of the source has failed before in the long window (and notes that it has now).</summary>
+    private static bool Repeated(ref SourceState source, in NetAddress target, ushort port, byte protocol) =>
+        source.FailedContacts.Add(SketchHash.Mix(target.Hash64() ^ SketchHash.Port(protocol, port)));
 
     private void Walk(ref SourceState source, bool success)
     {
@@ -58,7 +71,7 @@ public sealed partial class Detector
         if (source.Trw >= _trwUpper)
         {
             Raise(ref source, ScanKinds.None, "trw");
-            source.Trw = _trwUpper;
+            source.Trw = Math.Min(source.Trw, _trwUpper); // Raise starts the walk afresh when the evidence names nothing
         }
         else if (source.Trw <= _trwLower)
         {
@@ -84,7 +97,7 @@ public sealed partial class Detector
         {
             source.ShortCrossed = true;
             Raise(ref source, ScanKinds.None, "threshold");
-            source.Incident!.ThresholdCrossed = true;
+            source.Incident?.ThresholdCrossed = true;
         }
         else if ((source.SlowPorts.Estimate() >= _options.SlowPorts || source.SlowHosts.Estimate() >= _options.SlowHosts)
             && source.LongOutcomes.FailuresAtLeast(ratio))
@@ -111,6 +124,7 @@ public sealed partial class Detector
             bool whole = age >= _slowWindow;
             source.SlowPorts.Rotate(whole);
             source.SlowHosts.Rotate(whole);
+            source.FailedContacts.Rotate(whole);
             source.LongOutcomes.Rotate(whole);
             source.LongGeneration = _now;
         }

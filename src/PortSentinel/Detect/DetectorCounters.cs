@@ -16,5 +16,8 @@ public sealed class DetectorCounters
 
     public long Raised { get; internal set; }
 
+    /// <summary>Walks that crossed their bound on evidence that named no kind, and started afresh instead of raising.</summary>
+    public long Unnamed { get; internal set; }
+
     public long Closed { get; internal set; }
 }

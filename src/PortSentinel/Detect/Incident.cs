@@ -208,7 +208,7 @@ internal sealed class Incident
         }
     }
 
-    /// <summary>Probe kinds and shapes from the evidence, with <see cref="Flags"/>.</summary>
+    /// <summary>Probe kinds and shapes from the evidence, with <see cref="Flags"/>; never none while the evidence holds a probe.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public ScanKinds Kinds(DetectorOptions options)
     {
@@ -247,6 +247,18 @@ internal sealed class Incident
         else if (manyHosts)
         {
             kinds |= ScanKinds.Horizontal;
+        }
+        if (kinds == ScanKinds.None)
+        {
+            // Too few probes of any one kind to name it (a scanner that changes kind with each
+            // probe): the port-probing kinds it used, rather than none.
+            for (int k = (int)ProbeKind.TcpSyn; k <= (int)ProbeKind.SctpInit; k++)
+            {
+                if (_kindContacts[k] > 0)
+                {
+                    kinds |= ((ProbeKind)k).ToScanKind();
+                }
+            }
         }
         return kinds;
     }

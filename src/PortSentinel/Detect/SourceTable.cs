@@ -26,6 +26,9 @@ internal struct SourceState
     public WindowedSketch SlowPorts;
     public WindowedSketch SlowHosts;
 
+    /// <summary>Which first contacts failed in the long window: a repeat is not a new failure.</summary>
+    public ContactFilter FailedContacts;
+
     /// <summary>First contacts that succeeded and failed, in the short and the long window.</summary>
     public WindowedCount ShortOutcomes;
     public WindowedCount LongOutcomes;

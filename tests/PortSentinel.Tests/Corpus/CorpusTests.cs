@@ -37,6 +37,7 @@ public class CorpusTests
         Analysis result = Analyze(file);
 
         Assert.Equal(0, result.Malformed);
+        Assert.True(result.Detections.All(d => d.Kinds != ScanKinds.None), $"{file}: a detection without a kind.\n{result.Report}");
         foreach (CorpusFiles.Expectation expect in capture.Expect)
         {
             ScanKinds reported = result.Detections.Where(d => d.Source == NetAddress.Parse(expect.Source)).Aggregate(ScanKinds.None, (k, d) => k | d.Kinds);

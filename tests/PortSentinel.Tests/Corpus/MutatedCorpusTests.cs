@@ -58,6 +58,7 @@ public class MutatedCorpusTests
         Assert.True(processor.Decoded.Malformed > Mutations / 20, $"only {processor.Decoded.Malformed} malformed: the mutations are too mild");
         Assert.True(processor.Decoded[DecodeEvent.Ok] > Mutations / 5, $"only {processor.Decoded[DecodeEvent.Ok]} decoded: the mutations are too harsh");
         Assert.True(detector.Counters.FirstContacts > 0);
+        Assert.True(sink.KindLess.Count == 0, $"{sink.KindLess.Count} of {sink.Count} detections without a kind, e.g. {sink.KindLess.FirstOrDefault()}");
     }
 
     [Fact]
@@ -176,8 +177,20 @@ public class MutatedCorpusTests
     {
         public int Count { get; private set; }
 
-        public void Raised(Detection detection) => Count++;
+        /// <summary>Detections raised or closed without a single kind: none may be.</summary>
+        public List<Detection> KindLess { get; } = [];
 
-        public void Closed(Detection detection) => Count++;
+        public void Raised(Detection detection) => Add(detection);
+
+        public void Closed(Detection detection) => Add(detection);
+
+        private void Add(Detection detection)
+        {
+            Count++;
+            if (detection.Kinds == ScanKinds.None)
+            {
+                KindLess.Add(detection);
+            }
+        }
     }
 }

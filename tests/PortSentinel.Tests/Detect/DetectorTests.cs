@@ -465,6 +465,40 @@ public class DetectorTests
     }
 
     [Fact]
+    public void Repeats_of_one_probe_after_a_flood_evicted_its_contact_are_not_new_first_contacts()
+    {
+        // A spoofed flood: a source sends SYNs to one closed port, each from a new source port,
+        // while thousands of other contacts push its flow out of a small table between them.
+        var h = new DetectorHarness(new DetectorOptions { FlowCapacity = 64 });
+        NetAddress spoofed = A("2001:db8::77");
+        for (int round = 0; round < 8; round++)
+        {
+            h.SynToClosed(spoofed, _target, 80, sport: (ushort)(20000 + round));
+            for (int i = 0; i < 300; i++)
+            {
+                // Each filler source fails once: far from a scan.
+                h.SynToClosed(A($"2001:db8:1::{(round * 300) + i:x}"), A($"198.51.100.{i % 250}"), (ushort)(1000 + i));
+            }
+        }
+        Assert.DoesNotContain(h.Finish(), d => d.Source == spoofed);
+    }
+
+    [Fact]
+    public void A_scanner_whose_probes_are_each_of_another_kind_is_raised_with_the_kinds_it_used()
+    {
+        var h = new DetectorHarness();
+        h.SynToClosed(_scanner, _target, 1);
+        foreach (var (port, flags) in new[] { ((ushort)2, TcpFlags.Fin), ((ushort)3, TcpFlags.None), ((ushort)4, TcpFlags.Fin | TcpFlags.Psh | TcpFlags.Urg) })
+        {
+            h.Feed(Tcp(_scanner, 40000, _target, port, flags));
+            h.Feed(Tcp(_target, port, _scanner, 40000, TcpFlags.Rst | TcpFlags.Ack));
+            h.Advance(Ms);
+        }
+        Detection d = Assert.Single(h.Raised);
+        Assert.Equal(["tcp-syn", "tcp-fin", "tcp-xmas", "tcp-null"], Kinds(d));
+    }
+
+    [Fact]
     public void Invalid_options_are_refused_naming_the_key()
     {
         var options = new DetectorOptions { SourceCapacity = 1000, TrwTheta1 = 0.9, TripwireTcpPorts = [70000] };
