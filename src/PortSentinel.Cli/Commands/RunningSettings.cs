@@ -156,6 +156,10 @@ internal sealed class RunningSettings(SettingsSources sources, SensorSettings in
     /// <summary>The configuration path of a key the dashboard may change, spelt as the options spell it, and the key's type.</summary>
     private static (string Path, Type Type) Editable(string path)
     {
+        if (SettingsSchema.Problem(path, origin: null) is { } unknown)
+        {
+            throw new SettingsRejectedException(unknown);
+        }
         string[] segments = path.Split(':');
         if (segments.Length == 1 && segments[0].Equals(AllowlistSection, StringComparison.OrdinalIgnoreCase))
         {

@@ -67,5 +67,5 @@ internal sealed record SettingsSources(FileInfo? Config, string[] Overrides, str
     /// <summary>The dashboard's changes as they are on disk.</summary>
     public JsonObject Overlay() => OverlayFile is { } file ? SettingsOverlay.Read(file) : [];
 
-    public IConfiguration Configuration(JsonObject? overlay = null) => Settings.Load(Config, Overrides, overlay ?? Overlay());
+    public IConfiguration Configuration(JsonObject? overlay = null) => Settings.Load(Config, Overrides, overlay ?? Overlay(), OverlayFile);
 }

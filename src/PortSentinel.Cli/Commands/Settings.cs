@@ -48,11 +48,14 @@ public static class Settings
 
     /// <summary>
     /// The configuration: the file, then the dashboard's <paramref name="overlay"/> (see
-    /// <see cref="SettingsOverlay"/>), then the environment, then <paramref name="overrides"/>.
+    /// <see cref="SettingsOverlay"/>, read from <paramref name="overlayFile"/>), then the
+    /// environment, then <paramref name="overrides"/>. A key no option binds, from any of them, is
+    /// refused with where it came from.
     /// </summary>
-    public static IConfiguration Load(FileInfo? file, IEnumerable<string> overrides, JsonObject? overlay = null)
+    public static IConfiguration Load(FileInfo? file, IEnumerable<string> overrides, JsonObject? overlay = null, string? overlayFile = null)
     {
         IConfigurationBuilder builder = new ConfigurationBuilder();
+        var unknown = new List<string>();
         if (file is not null)
         {
             if (!file.Exists)
@@ -60,13 +63,22 @@ public static class Settings
                 throw new SettingsException($"--config {file.FullName}: no such file.");
             }
             builder.AddJsonFile(file.FullName, optional: false);
+            unknown.AddRange(SettingsSchema.Unknown(Build(builder, file), _ => $"--config {file.FullName}"));
         }
         if (overlay is { Count: > 0 })
         {
+            unknown.AddRange(SettingsSchema.Unknown(new ConfigurationBuilder().AddInMemoryCollection(SettingsOverlay.Over(new ConfigurationBuilder().Build(), overlay)).Build(), _ => overlayFile ?? SettingsOverlay.FileName));
             builder = new ConfigurationBuilder().AddInMemoryCollection(SettingsOverlay.Over(Build(builder, file), overlay));
         }
+        unknown.AddRange(SettingsSchema.Unknown(new ConfigurationBuilder().AddEnvironmentVariables(EnvironmentPrefix).Build(), key => $"the environment, {EnvironmentPrefix}{key.Replace(":", "__", StringComparison.Ordinal)}"));
+        Dictionary<string, string?> flags = Overrides(overrides);
+        unknown.AddRange(SettingsSchema.Unknown(new ConfigurationBuilder().AddInMemoryCollection(flags).Build(), _ => "--set"));
+        if (unknown.Count > 0)
+        {
+            throw new SettingsException(string.Join(Environment.NewLine, unknown));
+        }
         builder.AddEnvironmentVariables(EnvironmentPrefix);
-        builder.AddInMemoryCollection(Overrides(overrides));
+        builder.AddInMemoryCollection(flags);
         return Build(builder, file);
     }
 
@@ -151,13 +163,11 @@ public static class Settings
     /// <summary>A misspelt key would otherwise be ignored in silence and its default used.</summary>
     private static void RejectUnknownKeys(IConfigurationSection section, Type options)
     {
-        var known = options.GetProperties().Select(p => p.Name).ToHashSet(StringComparer.OrdinalIgnoreCase);
-        foreach (IConfigurationSection child in section.GetChildren())
+        string[] unknown = [.. section.AsEnumerable().Where(p => p.Value is not null && p.Key.Length > section.Path.Length)
+            .Select(p => SettingsSchema.Problem(options, section.Path, p.Key, "configuration")).OfType<string>().Distinct()];
+        if (unknown.Length > 0)
         {
-            if (!known.Contains(child.Key))
-            {
-                throw new SettingsException($"{section.Path}:{child.Key} is not a setting. Known keys: {string.Join(", ", known.Order(StringComparer.Ordinal))}.");
-            }
+            throw new SettingsException(string.Join(Environment.NewLine, unknown));
         }
     }
 }

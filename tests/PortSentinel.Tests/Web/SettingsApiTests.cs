@@ -133,7 +133,10 @@ public sealed class SettingsApiTests
         Assert.Contains("Decide:BanSeconds", await Put(admin, new Dictionary<string, object?> { ["Decide:BanSeconds"] = "an hour" }).Error(HttpStatusCode.BadRequest), StringComparison.Ordinal);
         Assert.Contains("Decide:BlockAt", await Put(admin, new Dictionary<string, object?> { ["Decide:BlockAt"] = "urgent" }).Error(HttpStatusCode.BadRequest), StringComparison.Ordinal);
         Assert.Contains("next start", await Put(admin, new Dictionary<string, object?> { ["Capture:SnapLength"] = 64 }).Error(HttpStatusCode.BadRequest), StringComparison.Ordinal);
-        Assert.Contains("Known keys", await Put(admin, new Dictionary<string, object?> { ["Detection:VerticalPort"] = 5 }).Error(HttpStatusCode.BadRequest), StringComparison.Ordinal);
+        Assert.Contains("did you mean Detection:VerticalPorts?", await Put(admin, new Dictionary<string, object?> { ["Detection:VerticalPort"] = 5 }).Error(HttpStatusCode.BadRequest), StringComparison.Ordinal);
+        Assert.Contains("Detecton:VerticalPorts is not a setting; did you mean Detection:VerticalPorts?", await Put(admin, new Dictionary<string, object?> { ["Detecton:VerticalPorts"] = 5 }).Error(HttpStatusCode.BadRequest), StringComparison.Ordinal);
+        Assert.Contains("Foo:Bar is not a setting", await Put(admin, new Dictionary<string, object?> { ["Foo:Bar"] = 1 }).Error(HttpStatusCode.BadRequest), StringComparison.Ordinal);
+        Assert.Contains("did you mean Capture:SnapLength?", await Put(admin, new Dictionary<string, object?> { ["Capture:SnapLenght"] = 64 }).Error(HttpStatusCode.BadRequest), StringComparison.Ordinal);
         Assert.Contains("not a setting", await Put(admin, new Dictionary<string, object?> { ["Nonsense"] = 5 }).Error(HttpStatusCode.BadRequest), StringComparison.Ordinal);
         Assert.Contains("takes a list", await Put(admin, new Dictionary<string, object?> { ["Allowlist"] = "203.0.113.7" }).Error(HttpStatusCode.BadRequest), StringComparison.Ordinal);
         Assert.Contains("takes a single value", await Put(admin, new Dictionary<string, object?> { ["Decide:BanSeconds"] = new List<int> { 1 } }).Error(HttpStatusCode.BadRequest), StringComparison.Ordinal);
