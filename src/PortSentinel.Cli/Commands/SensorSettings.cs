@@ -43,7 +43,7 @@ internal sealed record SensorSettings(DetectorOptions Detection, DecideOptions D
         return new SensorSettings(
             Settings.Detection(configuration),
             Settings.Bind<DecideOptions>(configuration, DecideOptions.Section, o => o.Validate()),
-            Settings.Bind<LiveCaptureOptions>(configuration, LiveCaptureOptions.Section),
+            Settings.Bind<LiveCaptureOptions>(configuration, LiveCaptureOptions.Section, o => o.Validate()),
             Settings.Bind<TrapOptions>(configuration, TrapOptions.Section, o => o.Validate()),
             Settings.Allowlist(configuration),
             Firewalls.Options(configuration, sources.FirewallName),

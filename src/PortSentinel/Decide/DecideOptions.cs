@@ -1,3 +1,5 @@
+using PortSentinel.Common;
+
 namespace PortSentinel.Decide;
 
 /// <summary>How bad a detection is.</summary>
@@ -51,22 +53,15 @@ public sealed class DecideOptions
         {
             errors.Add($"{Section}:{nameof(BlockAt)} is {BlockAt}; use low, medium, high or critical.");
         }
-        if (BanSeconds <= 0)
-        {
-            errors.Add($"{Section}:{nameof(BanSeconds)} is {BanSeconds}; it must be a positive number of seconds.");
-        }
-        if (!(EscalationFactor >= 1))
-        {
-            errors.Add($"{Section}:{nameof(EscalationFactor)} is {EscalationFactor}; it must be at least 1 (1 keeps every ban the same length).");
-        }
+        const int Year = 365 * 86_400;
+        OptionRange.Check(errors, $"{Section}:{nameof(BanSeconds)}", BanSeconds, 1, Year, "seconds");
+        OptionRange.Check(errors, $"{Section}:{nameof(EscalationFactor)}", EscalationFactor, 1, 100, why: "1 keeps every ban the same length");
+        OptionRange.Check(errors, $"{Section}:{nameof(MaxBanSeconds)}", MaxBanSeconds, 1, Year, "seconds", "longer bans are permanent ones: Decide:PermanentAfter");
         if (MaxBanSeconds < BanSeconds)
         {
             errors.Add($"{Section}:{nameof(MaxBanSeconds)} ({MaxBanSeconds}) must be at least {nameof(BanSeconds)} ({BanSeconds}).");
         }
-        if (PermanentAfter < 0)
-        {
-            errors.Add($"{Section}:{nameof(PermanentAfter)} is {PermanentAfter}; use 0 (never) or the offence from which bans are permanent.");
-        }
+        OptionRange.Check(errors, $"{Section}:{nameof(PermanentAfter)}", PermanentAfter, 0, 1000, why: "0 never, else the offence from which bans are permanent");
         if (ManualWidestV4 is < 0 or > 32)
         {
             errors.Add($"{Section}:{nameof(ManualWidestV4)} is {ManualWidestV4}; give a prefix length 0–32.");
@@ -75,10 +70,7 @@ public sealed class DecideOptions
         {
             errors.Add($"{Section}:{nameof(ManualWidestV6)} is {ManualWidestV6}; give a prefix length 0–128.");
         }
-        if (MaxBansPerMinute <= 0)
-        {
-            errors.Add($"{Section}:{nameof(MaxBansPerMinute)} is {MaxBansPerMinute}; it must be a positive number.");
-        }
+        OptionRange.Check(errors, $"{Section}:{nameof(MaxBansPerMinute)}", MaxBansPerMinute, 1, 100_000);
         return errors;
     }
 }

@@ -14,7 +14,7 @@ public sealed partial class Detector
     // Expired waits are resolved, idle scans closed and distributed scans correlated this often.
     private const long SweepInterval = Second;
 
-    private const int CorrelationPeers = 256;
+    internal const int CorrelationPeers = 256;
 
     private readonly DetectorOptions _options;
     private readonly IDetectionSink _sink;

@@ -1,3 +1,5 @@
+using PortSentinel.Common;
+
 namespace PortSentinel.Detect;
 
 /// <summary>
@@ -88,13 +90,8 @@ public sealed class DetectorOptions
     public IReadOnlyList<string> Validate()
     {
         var errors = new List<string>();
-        void Positive(string key, int value)
-        {
-            if (value <= 0)
-            {
-                errors.Add($"{Section}:{key} is {value}; it must be a positive number.");
-            }
-        }
+        void Range(string key, long value, long min, long max, string unit = "", string why = "") =>
+            OptionRange.Check(errors, $"{Section}:{key}", value, min, max, unit, why);
         void PowerOfTwo(string key, int value, int min)
         {
             if (value < min || (value & (value - 1)) != 0)
@@ -110,18 +107,20 @@ public sealed class DetectorOptions
             }
         }
 
-        Positive(nameof(WindowSeconds), WindowSeconds);
-        Positive(nameof(VerticalPorts), VerticalPorts);
-        Positive(nameof(HorizontalHosts), HorizontalHosts);
-        Positive(nameof(IpProtocols), IpProtocols);
-        Positive(nameof(SlowWindowSeconds), SlowWindowSeconds);
-        Positive(nameof(SlowPorts), SlowPorts);
-        Positive(nameof(SlowHosts), SlowHosts);
-        Positive(nameof(OutcomeTimeoutMilliseconds), OutcomeTimeoutMilliseconds);
-        Positive(nameof(IdleSeconds), IdleSeconds);
-        Positive(nameof(MinProbesPerKind), MinProbesPerKind);
-        Positive(nameof(PingSweepMaxPorts), PingSweepMaxPorts);
-        Positive(nameof(MaxTargetsPerDetection), MaxTargetsPerDetection);
+        const int Day = 86_400;
+        Range(nameof(WindowSeconds), WindowSeconds, 1, Day, "seconds");
+        Range(nameof(SlowWindowSeconds), SlowWindowSeconds, 2, 7 * Day, "seconds");
+        Range(nameof(VerticalPorts), VerticalPorts, 1, 65535, why: "distinct ports");
+        Range(nameof(SlowPorts), SlowPorts, 1, 65535, why: "distinct ports");
+        Range(nameof(HorizontalHosts), HorizontalHosts, 1, 1_000_000, why: "distinct hosts");
+        Range(nameof(SlowHosts), SlowHosts, 1, 1_000_000, why: "distinct hosts");
+        Range(nameof(IpProtocols), IpProtocols, 1, 255, why: "distinct IP protocol numbers");
+        Range(nameof(OutcomeTimeoutMilliseconds), OutcomeTimeoutMilliseconds, 1, 600_000, "milliseconds");
+        Range(nameof(IdleSeconds), IdleSeconds, 1, 7 * Day, "seconds");
+        Range(nameof(MinProbesPerKind), MinProbesPerKind, 1, 65535);
+        Range(nameof(PingSweepMaxPorts), PingSweepMaxPorts, 1, 65535);
+        Range(nameof(MaxTargetsPerDetection), MaxTargetsPerDetection, 1, 1_000_000, why: "addresses kept per detection");
+        Range(nameof(DistributedSources), DistributedSources, 2, Detector.CorrelationPeers, why: "a source is compared with at most 256 others");
         PowerOfTwo(nameof(SourceCapacity), SourceCapacity, 64);
         PowerOfTwo(nameof(FlowCapacity), FlowCapacity, 64);
         Probability(nameof(TrwTheta0), TrwTheta0);
@@ -145,10 +144,6 @@ public sealed class DetectorOptions
         if (Ipv6Prefix is < 1 or > 128)
         {
             errors.Add($"{Section}:{nameof(Ipv6Prefix)} is {Ipv6Prefix}; it must be between 1 and 128 (64 groups a subnet, 128 keeps each address).");
-        }
-        if (DistributedSources < 2)
-        {
-            errors.Add($"{Section}:{nameof(DistributedSources)} is {DistributedSources}; it must be at least 2.");
         }
         foreach (var (key, ports) in new[] { (nameof(TripwireTcpPorts), TripwireTcpPorts), (nameof(TripwireUdpPorts), TripwireUdpPorts) })
         {
