@@ -40,12 +40,13 @@ internal sealed record SensorSettings(DetectorOptions Detection, DecideOptions D
         {
             throw new SettingsException($"{BlocklistOptions.Section}:{nameof(BlocklistOptions.AbuseIpDb)} is on, but {AbuseIpDbOptions.Section}:{nameof(AbuseIpDbOptions.ApiKey)} is empty: set the key (PORTSENTINEL__AbuseIpDb__ApiKey), or turn the import off.");
         }
+        var decide = Settings.Bind<DecideOptions>(configuration, DecideOptions.Section, o => o.Validate());
         return new SensorSettings(
             Settings.Detection(configuration),
-            Settings.Bind<DecideOptions>(configuration, DecideOptions.Section, o => o.Validate()),
+            decide,
             Settings.Bind<LiveCaptureOptions>(configuration, LiveCaptureOptions.Section, o => o.Validate()),
             Settings.Bind<TrapOptions>(configuration, TrapOptions.Section, o => o.Validate()),
-            Settings.Allowlist(configuration),
+            Settings.Allowlist(configuration, decide),
             Firewalls.Options(configuration, sources.FirewallName),
             Settings.Bind<DashboardOptions>(configuration, DashboardOptions.Section, o => o.Validate()),
             abuse,

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Configuration;
+using PortSentinel.Decide;
 using PortSentinel.Decode;
 using PortSentinel.Detect;
 
@@ -144,20 +145,36 @@ public static class Settings
         return options;
     }
 
-    /// <summary>The <c>Allowlist</c> list: addresses and networks never blocked, besides the host's own.</summary>
-    public static IReadOnlyList<NetPrefix> Allowlist(IConfiguration configuration)
+    /// <summary>
+    /// The <c>Allowlist</c> list: addresses and networks never blocked, besides the host's own. A
+    /// network wider than <paramref name="policy"/>'s <see cref="DecideOptions.AllowlistWidestV4"/>
+    /// or <see cref="DecideOptions.AllowlistWidestV6"/> is refused: it would turn prevention off.
+    /// </summary>
+    public static IReadOnlyList<NetPrefix> Allowlist(IConfiguration configuration, DecideOptions policy)
     {
         ArgumentNullException.ThrowIfNull(configuration);
+        ArgumentNullException.ThrowIfNull(policy);
         var result = new List<NetPrefix>();
-        foreach (IConfigurationSection item in configuration.GetSection("Allowlist").GetChildren())
+        var errors = new List<string>();
+        foreach (IConfigurationSection item in configuration.GetSection(RunningSettings.AllowlistSection).GetChildren())
         {
             if (!NetPrefix.TryParse(item.Value ?? "", out NetPrefix? prefix))
             {
-                throw new SettingsException($"{item.Path} is \"{item.Value}\"; give an address or network, e.g. 203.0.113.7 or 198.51.100.0/24.");
+                errors.Add($"{item.Path} is \"{item.Value}\"; give an address or network, e.g. 203.0.113.7 or 198.51.100.0/24.");
+                continue;
+            }
+            bool v4 = prefix.Value.Address.IsV4;
+            int widest = v4 ? policy.AllowlistWidestV4 : policy.AllowlistWidestV6;
+            if (prefix.Value.Length < widest)
+            {
+                string key = $"{DecideOptions.Section}:{(v4 ? nameof(DecideOptions.AllowlistWidestV4) : nameof(DecideOptions.AllowlistWidestV6))}";
+                errors.Add($"{item.Path} is \"{item.Value}\", 2^{(v4 ? 32 : 128) - prefix.Value.Length} addresses: allowlisting it turns prevention off for all of them. "
+                    + $"Give a prefix of /{widest} or longer, or, if that is what you mean, set {key}={prefix.Value.Length} (docs/prevention.md).");
+                continue;
             }
             result.Add(prefix.Value);
         }
-        return result;
+        return errors.Count > 0 ? throw new SettingsException(string.Join(Environment.NewLine, errors)) : result;
     }
 
     /// <summary>A misspelt key would otherwise be ignored in silence and its default used.</summary>

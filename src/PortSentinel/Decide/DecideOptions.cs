@@ -46,6 +46,16 @@ public sealed class DecideOptions
     /// <summary>A manual IPv6 ban may cover a network no wider than this prefix.</summary>
     public int ManualWidestV6 { get; set; } = 48;
 
+    /// <summary>
+    /// The widest IPv4 network the <c>Allowlist</c> may hold (/8: 16.7 million addresses). A wider
+    /// entry, 0.0.0.0/0 above all, would turn prevention off for much of the Internet, so it is
+    /// refused unless this is lowered to its prefix length on purpose.
+    /// </summary>
+    public int AllowlistWidestV4 { get; set; } = 8;
+
+    /// <summary>The widest IPv6 network the <c>Allowlist</c> may hold (/16, the size of a registry's allocation).</summary>
+    public int AllowlistWidestV6 { get; set; } = 16;
+
     public IReadOnlyList<string> Validate()
     {
         var errors = new List<string>();
@@ -66,6 +76,8 @@ public sealed class DecideOptions
         {
             errors.Add($"{Section}:{nameof(ManualWidestV4)} is {ManualWidestV4}; give a prefix length 0–32.");
         }
+        OptionRange.Check(errors, $"{Section}:{nameof(AllowlistWidestV4)}", AllowlistWidestV4, 0, 32, why: "a prefix length");
+        OptionRange.Check(errors, $"{Section}:{nameof(AllowlistWidestV6)}", AllowlistWidestV6, 0, 128, why: "a prefix length");
         if (ManualWidestV6 is < 0 or > 128)
         {
             errors.Add($"{Section}:{nameof(ManualWidestV6)} is {ManualWidestV6}; give a prefix length 0–128.");

@@ -153,6 +153,20 @@ public sealed class SettingsApiTests
     }
 
     [Fact]
+    public async Task A_very_wide_allowlist_entry_is_refused_unless_the_widest_prefix_is_changed_with_it()
+    {
+        await using DashboardHost host = DashboardHost.Start();
+        using DashboardHost.Client admin = await host.LogIn("admin");
+        string error = await Put(admin, new Dictionary<string, object?> { ["Allowlist"] = new List<string> { "203.0.113.7", "::/0" } }).Error(HttpStatusCode.BadRequest);
+        Assert.Contains("Allowlist:1 is \"::/0\"", error, StringComparison.Ordinal);
+        Assert.Contains("Decide:AllowlistWidestV6=0", error, StringComparison.Ordinal);
+        Assert.False(File.Exists(host.Sources.OverlayFile));
+
+        JsonElement view = await Put(admin, new Dictionary<string, object?> { ["Allowlist"] = new List<string> { "0.0.0.0/0" }, ["Decide:AllowlistWidestV4"] = 0 }).Expect(HttpStatusCode.OK);
+        Assert.Equal(["0.0.0.0/0"], Field(view, "Allowlist").GetProperty("value").EnumerateArray().Select(a => a.GetString()));
+    }
+
+    [Fact]
     public async Task Viewers_and_requests_without_the_csrf_token_change_nothing()
     {
         await using DashboardHost host = DashboardHost.Start();
