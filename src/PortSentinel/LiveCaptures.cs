@@ -37,12 +37,17 @@ internal sealed class LiveCaptures(LiveCaptureOptions options, SensorLog log) : 
         Volatile.Write(ref _monitored, [.. _captures.Select(c => (c.Capture, c.Processor))]);
     }
 
-    /// <summary>New thresholds: each capture hands over to a fresh detector before its next frame.</summary>
+    /// <summary>
+    /// New thresholds: each capture hands over to a fresh detector before its next frame. Every
+    /// new detector is made before any is handed over, so that when one cannot be made (memory)
+    /// the exception leaves every capture as it was.
+    /// </summary>
     public void Replace(Func<Detector> detector)
     {
-        foreach (var (_, _, processor) in _captures)
+        Detector[] next = [.. _captures.Select(_ => detector())];
+        for (int i = 0; i < next.Length; i++)
         {
-            processor.Replace(detector());
+            _captures[i].Processor.Replace(next[i]);
         }
     }
 

@@ -4,6 +4,7 @@ using System.Net.NetworkInformation;
 using System.Runtime.InteropServices;
 using PortSentinel.Capture;
 using PortSentinel.Common;
+using PortSentinel.Detect;
 using PortSentinel.Record;
 using PortSentinel.Respond;
 using PortSentinel.Web;
@@ -58,7 +59,10 @@ public static class RunCommand
         void Log(string line) =>
             Console.Out.WriteLine($"{DateTime.Now.ToString("yyyy-MM-dd HH:mm:ss,fff", CultureInfo.InvariantCulture)} portsentinel[{pid}]: {line}");
 
-        var sources = new SettingsSources(config, overrides, firewallName, dataDirectory);
+        string[] devices = interfaces.Length > 0 ? interfaces : DefaultInterfaces();
+        // Each capture has its detector, and a change applied while running makes every capture's
+        // new one before the old is let go: twice the tables per capture may be alive at once.
+        var sources = new SettingsSources(config, overrides, firewallName, dataDirectory) { DetectorTables = 2 * Math.Max(1, devices.Length) };
         SensorSettings settings;
         try
         {
@@ -69,7 +73,6 @@ public static class RunCommand
             Console.Error.WriteLine($"portsentinel: {e.Message}");
             return ExitCodes.BadConfiguration;
         }
-        string[] devices = interfaces.Length > 0 ? interfaces : DefaultInterfaces();
         if (devices.Length == 0)
         {
             Console.Error.WriteLine("portsentinel: no interface is up besides loopback; name one with --interface.");
@@ -110,6 +113,12 @@ public static class RunCommand
         {
             Console.Error.WriteLine($"portsentinel: {e.Message}");
             return ExitCodes.BadInput;
+        }
+        catch (OutOfMemoryException)
+        {
+            // The capacities were checked against the memory there was; others may have taken it since.
+            Console.Error.WriteLine($"portsentinel: out of memory while making the detector's tables: lower {DetectorOptions.Section}:{nameof(DetectorOptions.SourceCapacity)} or {nameof(DetectorOptions.FlowCapacity)} ({sources.OverlayFile} holds the changes made on the dashboard), or free memory.");
+            return ExitCodes.BadConfiguration;
         }
     }
 

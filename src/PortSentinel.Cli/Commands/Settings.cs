@@ -118,8 +118,9 @@ public static class Settings
         }
     }
 
-    public static DetectorOptions Detection(IConfiguration configuration) =>
-        Bind<DetectorOptions>(configuration, DetectorOptions.Section, o => o.Validate());
+    /// <summary>The <c>Detection</c> section, its capacities checked for <paramref name="tables"/> sets of tables alive at once (see <see cref="DetectorOptions.Validate(int)"/>).</summary>
+    public static DetectorOptions Detection(IConfiguration configuration, int tables = 1) =>
+        Bind<DetectorOptions>(configuration, DetectorOptions.Section, o => o.Validate(tables));
 
     /// <summary>Binds a section onto options with their defaults, refusing unknown keys and values the validator rejects.</summary>
     public static T Bind<T>(IConfiguration configuration, string section, Func<T, IReadOnlyList<string>>? validate = null)

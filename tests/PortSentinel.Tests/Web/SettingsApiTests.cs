@@ -167,6 +167,34 @@ public sealed class SettingsApiTests
     }
 
     [Fact]
+    public async Task A_capacity_whose_tables_do_not_fit_in_memory_is_refused_and_neither_applied_nor_kept()
+    {
+        await using DashboardHost host = DashboardHost.Start();
+        using DashboardHost.Client admin = await host.LogIn("admin");
+        string error = await Put(admin, new Dictionary<string, object?> { ["Detection:SourceCapacity"] = 1073741824, ["Decide:BanSeconds"] = 600 }).Error(HttpStatusCode.BadRequest);
+        Assert.Contains("Detection:SourceCapacity is 1073741824: the detector's tables would take ", error, StringComparison.Ordinal);
+        Assert.Matches(@"the most Detection:SourceCapacity can be is \d+", error);
+        Assert.False(File.Exists(host.Sources.OverlayFile));
+        Assert.Equal(3600, host.Sensor.Decider.Options.BanSeconds);
+        JsonElement view = await admin.Get("/api/v1/settings").Expect(HttpStatusCode.OK);
+        Assert.Equal(32768, Field(view, "Detection:SourceCapacity").GetProperty("value").GetInt32());
+    }
+
+    [Fact]
+    public async Task A_change_that_cannot_be_saved_is_taken_back_from_the_running_sensor()
+    {
+        await using DashboardHost host = DashboardHost.Start();
+        using DashboardHost.Client admin = await host.LogIn("admin");
+        Directory.CreateDirectory(host.Sources.OverlayFile + ".new"); // where the file is written first, then moved
+        string error = await Put(admin, new Dictionary<string, object?> { ["Decide:BanSeconds"] = 600 }).Error(HttpStatusCode.InternalServerError);
+        Assert.Contains("nothing changed", error, StringComparison.Ordinal);
+        Assert.Equal(3600, host.Sensor.Decider.Options.BanSeconds);
+        JsonElement view = await admin.Get("/api/v1/settings").Expect(HttpStatusCode.OK);
+        Assert.Equal(3600, Field(view, "Decide:BanSeconds").GetProperty("value").GetInt32());
+        Assert.False(File.Exists(host.Sources.OverlayFile));
+    }
+
+    [Fact]
     public async Task Viewers_and_requests_without_the_csrf_token_change_nothing()
     {
         await using DashboardHost host = DashboardHost.Start();
