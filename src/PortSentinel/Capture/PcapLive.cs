@@ -45,6 +45,13 @@ public sealed class LiveCaptureOptions
         OptionRange.Check(errors, $"{Section}:{nameof(ReadTimeoutMilliseconds)}", ReadTimeoutMilliseconds, 1, 1000, "milliseconds");
         // The ring is kernel memory locked per interface.
         OptionRange.Check(errors, $"{Section}:{nameof(BufferBytes)}", BufferBytes, 1 << 20, 1 << 30, "bytes");
+        // And at most a quarter of what this process may use (a cgroup limit counts the ring too),
+        // leaving the rest to the detector's tables (half) and everything else.
+        long available = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+        if (BufferBytes > available / 4 && BufferBytes <= 1 << 30)
+        {
+            errors.Add($"{Section}:{nameof(BufferBytes)} is {BufferBytes}: a ring of {BufferBytes >> 20} MiB per interface is more than a quarter of the {available >> 20} MiB this process may use; give at most {available / 4} (docs/configuration.md).");
+        }
         return errors;
     }
 }

@@ -52,6 +52,14 @@ public sealed class CapacitySettingsTests : IDisposable
     }
 
     [Fact]
+    public void Run_refuses_a_capture_ring_larger_than_a_quarter_of_the_memory_the_process_may_use()
+    {
+        var (exit, output) = Limited("run", "--data-dir", _data, "--interface", "lo", "--firewall", "dry-run", "--no-dashboard", "--set", "Capture:BufferBytes=134217728");
+        Assert.True(exit == ExitCodes.BadConfiguration, output);
+        Assert.Contains("Capture:BufferBytes is 134217728: a ring of 128 MiB per interface is more than a quarter of the 256 MiB this process may use; give at most 67108864", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_start_with_a_capacity_persisted_by_the_dashboard_that_does_not_fit_names_the_key_and_the_file()
     {
         Directory.CreateDirectory(_data);
