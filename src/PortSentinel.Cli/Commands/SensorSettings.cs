@@ -109,7 +109,7 @@ internal sealed record SettingsSources(FileInfo? Config, string[] Overrides, str
         string? origin =
             Settings.Overrides(Overrides).Keys.Any(k => SettingsOverlay.Covers(path, k)) ? "It is given with --set."
             : Sets(new ConfigurationBuilder().AddEnvironmentVariables(Settings.EnvironmentPrefix).Build()) ? $"It is set in the environment ({Settings.EnvironmentPrefix}{path.Replace(":", "__", StringComparison.Ordinal)})."
-            : OverlayFile is { } file && SettingsOverlay.Find(overlay, path) is not null ? $"It is set in {file}, the changes made on the dashboard: change it on the Settings page, or edit or delete that file."
+            : OverlayFile is { } file && Sets(new ConfigurationBuilder().AddInMemoryCollection(SettingsOverlay.Over(new ConfigurationBuilder().Build(), overlay)).Build()) ? $"It is set in {file}, the changes made on the dashboard: change it on the Settings page, or edit or delete that file."
             : Config is { Exists: true } config && Sets(new ConfigurationBuilder().AddJsonFile(config.FullName, optional: true).Build()) ? $"It is set in {config.FullName}."
             : null;
         return origin is null ? line : $"{line} {origin}";

@@ -49,6 +49,16 @@ public sealed class AllowlistSettingsTests : IDisposable
     }
 
     [Fact]
+    public void A_wide_entry_kept_in_the_dashboards_settings_file_is_refused_with_the_file_named()
+    {
+        var sources = new SettingsSources(null, [], "dry-run", _directory);
+        File.WriteAllText(sources.OverlayFile!, """{ "Allowlist": [ "::/0" ] }""");
+        var e = Assert.Throws<SettingsException>(() => SensorSettings.Load(sources));
+        Assert.Contains("Allowlist:0 is \"::/0\"", e.Message, StringComparison.Ordinal);
+        Assert.Contains($"It is set in {sources.OverlayFile}", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void The_bans_command_refuses_a_wide_entry_in_the_configuration_file()
     {
         string config = Path.Combine(_directory, "config.json");
