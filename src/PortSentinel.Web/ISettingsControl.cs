@@ -13,9 +13,12 @@ public interface ISettingsControl
     SettingsView View();
 
     /// <summary>
-    /// Validates, persists and applies changes, all or none: configuration path (<c>Decide:BanSeconds</c>,
+    /// Validates, applies and then persists changes, all or none: configuration path (<c>Decide:BanSeconds</c>,
     /// <c>Allowlist</c>) to its new value, null to go back to the file's value or the default.
-    /// Throws <see cref="SettingsRejectedException"/> naming the key and the fix.
+    /// Throws <see cref="SettingsRejectedException"/> naming the key and the fix;
+    /// <see cref="InvalidOperationException"/> when the sensor could not apply valid changes, and
+    /// <see cref="IOException"/> or <see cref="UnauthorizedAccessException"/> when they could not be
+    /// kept (then the sensor is put back as it was): in each case nothing changed.
     /// </summary>
     SettingsView Change(IReadOnlyDictionary<string, JsonNode?> changes, string actor);
 }

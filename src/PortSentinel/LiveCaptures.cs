@@ -71,15 +71,21 @@ internal sealed class LiveCaptures(LiveCaptureOptions options, SensorLog log) : 
         _watcher.Start();
     }
 
-    /// <summary>New thresholds: each capture hands over to a fresh detector before its next frame, and later ones start with them.</summary>
+    /// <summary>
+    /// New thresholds: each capture hands over to a fresh detector before its next frame, and
+    /// later ones start with them. Every new detector is made before any is handed over, so that
+    /// when one cannot be made (memory) the exception leaves every capture as it was.
+    /// </summary>
     public void Replace(Func<Detector> detector)
     {
         lock (_gate)
         {
+            Slot[] running = [.. _slots.Where(s => s.Processor is not null)];
+            Detector[] next = [.. running.Select(_ => detector())];
             _detector = detector;
-            foreach (Slot slot in _slots)
+            for (int i = 0; i < running.Length; i++)
             {
-                slot.Processor?.Replace(detector());
+                running[i].Processor!.Replace(next[i]);
             }
         }
     }

@@ -141,11 +141,12 @@ public sealed class Sensor : IDisposable
     /// </summary>
     public void Reconfigure(DetectorOptions? detection, Allowlist allowlist, DecideOptions decide, TrapOptions? trap)
     {
-        _responder.Reconfigure(allowlist, decide);
+        // Detection first: it is what may fail (memory), and it fails before anything changed.
         if (detection is not null)
         {
             _captures.Replace(() => new Detector(detection, new QueueSink(_worker)));
         }
+        _responder.Reconfigure(allowlist, decide);
         if (trap is not null)
         {
             lock (_trapLock)

@@ -49,7 +49,7 @@ public static class BansCommand
         {
             IConfiguration configuration = new SettingsSources(parse.GetValue(Settings.ConfigOption), parse.GetValue(Settings.SetOption) ?? [], null, parse.GetValue(dataDir) ?? RunCommand.DefaultDataDirectory).Configuration();
             var options = Settings.Bind<DecideOptions>(configuration, DecideOptions.Section, o => o.Validate());
-            decider = new Decider(new Allowlist(HostFacts.Read(), Settings.Allowlist(configuration)), options);
+            decider = new Decider(new Allowlist(HostFacts.Read(), Settings.Allowlist(configuration, options)), options);
             firewallOptions = Firewalls.Options(configuration, parse.GetValue(firewallName));
         }
         catch (SettingsException e)

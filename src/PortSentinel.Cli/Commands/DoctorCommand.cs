@@ -43,7 +43,9 @@ public static class DoctorCommand
         var capture = new LiveCaptureOptions();
         try
         {
-            SensorSettings settings = SensorSettings.Load(new SettingsSources(config, overrides, firewallName, dataDirectory));
+            // The capacities are checked as run checks them: two sets of tables per capture.
+            int captures = interfaces.Length > 0 ? interfaces.Length : LinkWatch.UpNow().Length;
+            SensorSettings settings = SensorSettings.Load(new SettingsSources(config, overrides, firewallName, dataDirectory) { DetectorTables = 2 * Math.Max(1, captures) });
             firewallOptions = settings.Firewall;
             capture = settings.Capture;
             Report("configuration", null, "valid");

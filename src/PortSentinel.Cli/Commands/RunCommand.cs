@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Runtime.InteropServices;
 using PortSentinel.Capture;
 using PortSentinel.Common;
+using PortSentinel.Detect;
 using PortSentinel.Record;
 using PortSentinel.Respond;
 using PortSentinel.Web;
@@ -57,7 +58,11 @@ public static class RunCommand
         void Log(string line) =>
             Console.Out.WriteLine($"{DateTime.Now.ToString("yyyy-MM-dd HH:mm:ss,fff", CultureInfo.InvariantCulture)} portsentinel[{pid}]: {line}");
 
-        var sources = new SettingsSources(config, overrides, firewallName, dataDirectory);
+        // Each capture has its detector, and a change applied while running makes every capture's
+        // new one before the old is let go: twice the tables per capture may be alive at once
+        // (without --interface, counted for the interfaces up at start).
+        int captures = interfaces.Length > 0 ? interfaces.Length : LinkWatch.UpNow().Length;
+        var sources = new SettingsSources(config, overrides, firewallName, dataDirectory) { DetectorTables = 2 * Math.Max(1, captures) };
         SensorSettings settings;
         try
         {
@@ -102,6 +107,12 @@ public static class RunCommand
         {
             Console.Error.WriteLine($"portsentinel: {e.Message}");
             return ExitCodes.BadInput;
+        }
+        catch (OutOfMemoryException)
+        {
+            // The capacities were checked against the memory there was; others may have taken it since.
+            Console.Error.WriteLine($"portsentinel: out of memory while making the detector's tables: lower {DetectorOptions.Section}:{nameof(DetectorOptions.SourceCapacity)} or {nameof(DetectorOptions.FlowCapacity)} ({sources.OverlayFile} holds the changes made on the dashboard), or free memory.");
+            return ExitCodes.BadConfiguration;
         }
     }
 }

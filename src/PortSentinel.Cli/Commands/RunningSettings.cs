@@ -77,8 +77,16 @@ internal sealed class RunningSettings(SettingsSources sources, SensorSettings in
                 log($"ERROR reload refused, the running configuration stays: {e.Message.ReplaceLineEndings(" ")}");
                 return;
             }
+            try
+            {
+                Apply(next, "RELOADED configuration");
+            }
+            catch (Exception e) when (e is OutOfMemoryException or ArgumentException)
+            {
+                log($"ERROR reload not applied, the running configuration stays: {e.Message.ReplaceLineEndings(" ")}");
+                return;
+            }
             _overlay = overlay;
-            Apply(next, "RELOADED configuration");
         }
     }
 
@@ -124,12 +132,31 @@ internal sealed class RunningSettings(SettingsSources sources, SensorSettings in
             {
                 throw new SettingsRejectedException(e.Message.ReplaceLineEndings(" "));
             }
+            // Applied first, kept only once in force: a change the sensor cannot take (memory) must
+            // not be read again at the next start. Should keeping it fail, the sensor goes back.
+            SensorSettings previous = _current;
+            try
+            {
+                Apply(next, $"SETTINGS changed by {actor} ({string.Join(", ", done)})");
+            }
+            catch (Exception e) when (e is OutOfMemoryException or ArgumentException)
+            {
+                log($"ERROR settings change by {actor} not applied, nothing changed: {e.Message.ReplaceLineEndings(" ")}");
+                throw new InvalidOperationException($"the sensor could not apply the change ({e.Message.ReplaceLineEndings(" ")}), so nothing changed and nothing was saved.", e);
+            }
             if (sources.OverlayFile is { } file)
             {
-                SettingsOverlay.Write(file, overlay);
+                try
+                {
+                    SettingsOverlay.Write(file, overlay);
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    Apply(previous, $"SETTINGS change by {actor} taken back, as {file} could not be written ({e.Message})");
+                    throw;
+                }
             }
             _overlay = overlay;
-            Apply(next, $"SETTINGS changed by {actor} ({string.Join(", ", done)})");
             return Describe();
         }
     }
@@ -156,6 +183,10 @@ internal sealed class RunningSettings(SettingsSources sources, SensorSettings in
     /// <summary>The configuration path of a key the dashboard may change, spelt as the options spell it, and the key's type.</summary>
     private static (string Path, Type Type) Editable(string path)
     {
+        if (SettingsSchema.Problem(path, origin: null) is { } unknown)
+        {
+            throw new SettingsRejectedException(unknown);
+        }
         string[] segments = path.Split(':');
         if (segments.Length == 1 && segments[0].Equals(AllowlistSection, StringComparison.OrdinalIgnoreCase))
         {

@@ -41,6 +41,10 @@ public static class SettingsApi
         {
             return Guards.Error(StatusCodes.Status500InternalServerError, $"the settings could not be saved, so nothing changed: {e.Message}");
         }
+        catch (InvalidOperationException e)
+        {
+            return Guards.Error(StatusCodes.Status500InternalServerError, e.Message);
+        }
         dashboard.Store.Audit(dashboard.Time.GetUtcNow(), http.Actor(), "settings.change", string.Join(", ", changes.Select(c => c.Key)), changes.ToJsonString(), http.Remote());
         return Results.Ok(view);
     }

@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using PortSentinel.Capture.Native;
+using PortSentinel.Common;
 using PortSentinel.Decode;
 
 namespace PortSentinel.Capture;
@@ -33,6 +34,26 @@ public sealed class LiveCaptureOptions
 
     /// <summary>Also see frames addressed to other hosts (for a sensor on a mirror port).</summary>
     public bool Promiscuous { get; set; }
+
+    /// <summary>Returns the problems, each naming its key, the value and the range; empty when valid.</summary>
+    public IReadOnlyList<string> Validate()
+    {
+        var errors = new List<string>();
+        // Below 64 bytes an IPv4 TCP header behind two VLAN tags is cut; libpcap's own ceiling is 262144.
+        OptionRange.Check(errors, $"{Section}:{nameof(SnapLength)}", SnapLength, 64, 262_144, "bytes");
+        // 0 would wait for a full block however long it takes; beyond a second a probe reaches the detector that late.
+        OptionRange.Check(errors, $"{Section}:{nameof(ReadTimeoutMilliseconds)}", ReadTimeoutMilliseconds, 1, 1000, "milliseconds");
+        // The ring is kernel memory locked per interface.
+        OptionRange.Check(errors, $"{Section}:{nameof(BufferBytes)}", BufferBytes, 1 << 20, 1 << 30, "bytes");
+        // And at most a quarter of what this process may use (a cgroup limit counts the ring too),
+        // leaving the rest to the detector's tables (half) and everything else.
+        long available = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+        if (BufferBytes > available / 4 && BufferBytes <= 1 << 30)
+        {
+            errors.Add($"{Section}:{nameof(BufferBytes)} is {BufferBytes}: a ring of {BufferBytes >> 20} MiB per interface is more than a quarter of the {available >> 20} MiB this process may use; give at most {available / 4} (docs/configuration.md).");
+        }
+        return errors;
+    }
 }
 
 /// <summary>

@@ -1,3 +1,5 @@
+using PortSentinel.Common;
+
 namespace PortSentinel.Decide;
 
 /// <summary>How bad a detection is.</summary>
@@ -44,6 +46,16 @@ public sealed class DecideOptions
     /// <summary>A manual IPv6 ban may cover a network no wider than this prefix.</summary>
     public int ManualWidestV6 { get; set; } = 48;
 
+    /// <summary>
+    /// The widest IPv4 network the <c>Allowlist</c> may hold (/8: 16.7 million addresses). A wider
+    /// entry, 0.0.0.0/0 above all, would turn prevention off for much of the Internet, so it is
+    /// refused unless this is lowered to its prefix length on purpose.
+    /// </summary>
+    public int AllowlistWidestV4 { get; set; } = 8;
+
+    /// <summary>The widest IPv6 network the <c>Allowlist</c> may hold (/16, the size of a registry's allocation).</summary>
+    public int AllowlistWidestV6 { get; set; } = 16;
+
     public IReadOnlyList<string> Validate()
     {
         var errors = new List<string>();
@@ -51,34 +63,26 @@ public sealed class DecideOptions
         {
             errors.Add($"{Section}:{nameof(BlockAt)} is {BlockAt}; use low, medium, high or critical.");
         }
-        if (BanSeconds <= 0)
-        {
-            errors.Add($"{Section}:{nameof(BanSeconds)} is {BanSeconds}; it must be a positive number of seconds.");
-        }
-        if (!(EscalationFactor >= 1))
-        {
-            errors.Add($"{Section}:{nameof(EscalationFactor)} is {EscalationFactor}; it must be at least 1 (1 keeps every ban the same length).");
-        }
+        const int Year = 365 * 86_400;
+        OptionRange.Check(errors, $"{Section}:{nameof(BanSeconds)}", BanSeconds, 1, Year, "seconds");
+        OptionRange.Check(errors, $"{Section}:{nameof(EscalationFactor)}", EscalationFactor, 1, 100, why: "1 keeps every ban the same length");
+        OptionRange.Check(errors, $"{Section}:{nameof(MaxBanSeconds)}", MaxBanSeconds, 1, Year, "seconds", "longer bans are permanent ones: Decide:PermanentAfter");
         if (MaxBanSeconds < BanSeconds)
         {
             errors.Add($"{Section}:{nameof(MaxBanSeconds)} ({MaxBanSeconds}) must be at least {nameof(BanSeconds)} ({BanSeconds}).");
         }
-        if (PermanentAfter < 0)
-        {
-            errors.Add($"{Section}:{nameof(PermanentAfter)} is {PermanentAfter}; use 0 (never) or the offence from which bans are permanent.");
-        }
+        OptionRange.Check(errors, $"{Section}:{nameof(PermanentAfter)}", PermanentAfter, 0, 1000, why: "0 never, else the offence from which bans are permanent");
         if (ManualWidestV4 is < 0 or > 32)
         {
             errors.Add($"{Section}:{nameof(ManualWidestV4)} is {ManualWidestV4}; give a prefix length 0–32.");
         }
+        OptionRange.Check(errors, $"{Section}:{nameof(AllowlistWidestV4)}", AllowlistWidestV4, 0, 32, why: "a prefix length");
+        OptionRange.Check(errors, $"{Section}:{nameof(AllowlistWidestV6)}", AllowlistWidestV6, 0, 128, why: "a prefix length");
         if (ManualWidestV6 is < 0 or > 128)
         {
             errors.Add($"{Section}:{nameof(ManualWidestV6)} is {ManualWidestV6}; give a prefix length 0–128.");
         }
-        if (MaxBansPerMinute <= 0)
-        {
-            errors.Add($"{Section}:{nameof(MaxBansPerMinute)} is {MaxBansPerMinute}; it must be a positive number.");
-        }
+        OptionRange.Check(errors, $"{Section}:{nameof(MaxBansPerMinute)}", MaxBansPerMinute, 1, 100_000);
         return errors;
     }
 }

@@ -14,7 +14,7 @@ public sealed partial class Detector
     // Expired waits are resolved, idle scans closed and distributed scans correlated this often.
     private const long SweepInterval = Second;
 
-    private const int CorrelationPeers = 256;
+    internal const int CorrelationPeers = 256;
 
     private readonly DetectorOptions _options;
     private readonly IDetectionSink _sink;
@@ -79,6 +79,20 @@ public sealed partial class Detector
             _tripwireUdp[port >> 6] |= 1UL << (port & 63);
         }
     }
+
+    /// <summary>
+    /// The memory the tables of one detector take with <paramref name="options"/>: sources, first
+    /// contacts, the settled cache and the tripwire bitmaps. Allocated, and made resident, when the
+    /// detector is made; what grows later (open detections' evidence) is small beside it.
+    /// </summary>
+    public static long TableBytes(DetectorOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return TableBytes(options.SourceCapacity, options.FlowCapacity);
+    }
+
+    internal static long TableBytes(long sources, long flows) =>
+        (sources * SourceTable.BytesPerEntry) + (flows * FlowTable.BytesPerEntry) + FlowTable.FixedBytes + SettledCache.Bytes + (2 * 1024 * sizeof(ulong));
 
     public DetectorCounters Counters { get; } = new();
 

@@ -1,3 +1,6 @@
+using System.Globalization;
+using PortSentinel.Common;
+
 namespace PortSentinel.Detect;
 
 /// <summary>
@@ -84,17 +87,50 @@ public sealed class DetectorOptions
     /// <summary>At most this many target addresses are kept in a detection's evidence.</summary>
     public int MaxTargetsPerDetection { get; set; } = 4096;
 
-    /// <summary>Returns the problems, each naming its key and the fix; empty when valid.</summary>
-    public IReadOnlyList<string> Validate()
+    /// <summary>
+    /// The memory the detector tables may take: half of what this process may use
+    /// (<see cref="GCMemoryInfo.TotalAvailableMemoryBytes"/>: the machine's memory, or less under a
+    /// cgroup limit or DOTNET_GCHeapHardLimit), leaving the rest to the runtime, the web server
+    /// and the other stages.
+    /// </summary>
+    public static long MemoryBudget => AvailableMemory / 2;
+
+    private static long AvailableMemory => GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+
+    /// <summary>The largest <see cref="SourceCapacity"/> whose tables fit <see cref="MemoryBudget"/> with <paramref name="flows"/> first contacts, <paramref name="tables"/> sets at once; 0 when none does.</summary>
+    public static int MostSources(int flows, int tables) => Most(1 << 30, sources => Detector.TableBytes(sources, flows) * tables);
+
+    /// <summary>The largest <see cref="FlowCapacity"/> whose tables fit <see cref="MemoryBudget"/> with <paramref name="sources"/> sources, <paramref name="tables"/> sets at once; 0 when none does.</summary>
+    public static int MostFlows(int sources, int tables) => Most(FlowTable.MaxCapacity, flows => Detector.TableBytes(sources, flows) * tables);
+
+    private static int Most(int max, Func<long, long> bytes)
     {
-        var errors = new List<string>();
-        void Positive(string key, int value)
+        long budget = MemoryBudget;
+        for (int capacity = max; capacity >= MinCapacity; capacity >>= 1)
         {
-            if (value <= 0)
+            if (bytes(capacity) <= budget)
             {
-                errors.Add($"{Section}:{key} is {value}; it must be a positive number.");
+                return capacity;
             }
         }
+        return 0;
+    }
+
+    private const int MinCapacity = 64;
+
+    /// <summary>Returns the problems, each naming its key and the fix; empty when valid.</summary>
+    public IReadOnlyList<string> Validate() => Validate(tables: 1);
+
+    /// <summary>
+    /// As <see cref="Validate()"/>, with <paramref name="tables"/> sets of tables alive at once
+    /// (run: one per capture, and twice that while a change hands each capture a new detector).
+    /// </summary>
+    public IReadOnlyList<string> Validate(int tables)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(tables, 1);
+        var errors = new List<string>();
+        void Range(string key, long value, long min, long max, string unit = "", string why = "") =>
+            OptionRange.Check(errors, $"{Section}:{key}", value, min, max, unit, why);
         void PowerOfTwo(string key, int value, int min)
         {
             if (value < min || (value & (value - 1)) != 0)
@@ -110,20 +146,31 @@ public sealed class DetectorOptions
             }
         }
 
-        Positive(nameof(WindowSeconds), WindowSeconds);
-        Positive(nameof(VerticalPorts), VerticalPorts);
-        Positive(nameof(HorizontalHosts), HorizontalHosts);
-        Positive(nameof(IpProtocols), IpProtocols);
-        Positive(nameof(SlowWindowSeconds), SlowWindowSeconds);
-        Positive(nameof(SlowPorts), SlowPorts);
-        Positive(nameof(SlowHosts), SlowHosts);
-        Positive(nameof(OutcomeTimeoutMilliseconds), OutcomeTimeoutMilliseconds);
-        Positive(nameof(IdleSeconds), IdleSeconds);
-        Positive(nameof(MinProbesPerKind), MinProbesPerKind);
-        Positive(nameof(PingSweepMaxPorts), PingSweepMaxPorts);
-        Positive(nameof(MaxTargetsPerDetection), MaxTargetsPerDetection);
-        PowerOfTwo(nameof(SourceCapacity), SourceCapacity, 64);
-        PowerOfTwo(nameof(FlowCapacity), FlowCapacity, 64);
+        const int Day = 86_400;
+        Range(nameof(WindowSeconds), WindowSeconds, 1, Day, "seconds");
+        Range(nameof(SlowWindowSeconds), SlowWindowSeconds, 2, 7 * Day, "seconds");
+        Range(nameof(VerticalPorts), VerticalPorts, 1, 65535, why: "distinct ports");
+        Range(nameof(SlowPorts), SlowPorts, 1, 65535, why: "distinct ports");
+        Range(nameof(HorizontalHosts), HorizontalHosts, 1, 1_000_000, why: "distinct hosts");
+        Range(nameof(SlowHosts), SlowHosts, 1, 1_000_000, why: "distinct hosts");
+        Range(nameof(IpProtocols), IpProtocols, 1, 255, why: "distinct IP protocol numbers");
+        Range(nameof(OutcomeTimeoutMilliseconds), OutcomeTimeoutMilliseconds, 1, 600_000, "milliseconds");
+        Range(nameof(IdleSeconds), IdleSeconds, 1, 7 * Day, "seconds");
+        Range(nameof(MinProbesPerKind), MinProbesPerKind, 1, 65535);
+        Range(nameof(PingSweepMaxPorts), PingSweepMaxPorts, 1, 65535);
+        Range(nameof(MaxTargetsPerDetection), MaxTargetsPerDetection, 1, 1_000_000, why: "addresses kept per detection");
+        Range(nameof(DistributedSources), DistributedSources, 2, Detector.CorrelationPeers, why: "a source is compared with at most 256 others");
+        int before = errors.Count;
+        PowerOfTwo(nameof(SourceCapacity), SourceCapacity, MinCapacity);
+        PowerOfTwo(nameof(FlowCapacity), FlowCapacity, MinCapacity);
+        if (FlowCapacity > FlowTable.MaxCapacity)
+        {
+            errors.Add($"{Section}:{nameof(FlowCapacity)} is {FlowCapacity}; give a power of two from {MinCapacity} to {FlowTable.MaxCapacity} (the flow table addresses its slots with 32-bit offsets).");
+        }
+        if (errors.Count == before)
+        {
+            Memory(errors, tables);
+        }
         Probability(nameof(TrwTheta0), TrwTheta0);
         Probability(nameof(TrwTheta1), TrwTheta1);
         Probability(nameof(TrwAlpha), TrwAlpha);
@@ -146,10 +193,6 @@ public sealed class DetectorOptions
         {
             errors.Add($"{Section}:{nameof(Ipv6Prefix)} is {Ipv6Prefix}; it must be between 1 and 128 (64 groups a subnet, 128 keeps each address).");
         }
-        if (DistributedSources < 2)
-        {
-            errors.Add($"{Section}:{nameof(DistributedSources)} is {DistributedSources}; it must be at least 2.");
-        }
         foreach (var (key, ports) in new[] { (nameof(TripwireTcpPorts), TripwireTcpPorts), (nameof(TripwireUdpPorts), TripwireUdpPorts) })
         {
             foreach (int port in ports)
@@ -162,4 +205,27 @@ public sealed class DetectorOptions
         }
         return errors;
     }
+
+    /// <summary>Refuses capacities whose tables would not fit <see cref="MemoryBudget"/>, naming the larger table's key, the size and the most it can be.</summary>
+    private void Memory(List<string> errors, int tables)
+    {
+        long perSet = Detector.TableBytes(this);
+        long total = perSet * tables;
+        if (total <= MemoryBudget)
+        {
+            return;
+        }
+        bool sources = SourceCapacity * SourceTable.BytesPerEntry >= FlowCapacity * FlowTable.BytesPerEntry;
+        (string key, int value, string other, int otherValue, int most) = sources
+            ? (nameof(SourceCapacity), SourceCapacity, nameof(FlowCapacity), FlowCapacity, MostSources(FlowCapacity, tables))
+            : (nameof(FlowCapacity), FlowCapacity, nameof(SourceCapacity), SourceCapacity, MostFlows(SourceCapacity, tables));
+        string sets = tables == 1 ? "" : $" ({tables} sets of {Size(perSet)}: one per capture, twice over while a change is applied)";
+        string fix = most > 0 ? $"the most {Section}:{key} can be is {most} with {Section}:{other} at {otherValue}" : $"lower {Section}:{other} first";
+        errors.Add($"{Section}:{key} is {value}: the detector's tables would take {Size(total)}{sets}, more than half of the {Size(AvailableMemory)} this process may use; {fix} (docs/configuration.md, capacities and memory).");
+    }
+
+    /// <summary>Bytes in MiB or GiB, one decimal at most.</summary>
+    private static string Size(long bytes) => bytes >= 1L << 30
+        ? string.Create(CultureInfo.InvariantCulture, $"{bytes / (double)(1L << 30):0.#} GiB")
+        : string.Create(CultureInfo.InvariantCulture, $"{bytes / (double)(1L << 20):0.#} MiB");
 }

@@ -107,6 +107,18 @@ internal sealed class FlowTable
         Capacity = capacity;
     }
 
+    /// <summary>
+    /// The most slots: the hot part is one array addressed with 32-bit offsets, and 2²⁶ slots of
+    /// 16 bytes are 1 GiB (2²⁷ would overflow the offset).
+    /// </summary>
+    public const int MaxCapacity = 1 << 26;
+
+    /// <summary>The memory one slot takes: its hot and its cold part.</summary>
+    public static long BytesPerEntry => Unsafe.SizeOf<Flow>() + Unsafe.SizeOf<FlowEnds>();
+
+    /// <summary>The memory the table takes besides its slots (the alignment slack).</summary>
+    public const long FixedBytes = LineBytes;
+
     public int Capacity { get; }
 
     /// <summary>Entries evicted while still waiting for an answer.</summary>

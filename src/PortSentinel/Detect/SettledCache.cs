@@ -15,6 +15,9 @@ internal sealed class SettledCache
 {
     private const int Size = 32768;
 
+    /// <summary>The memory the cache takes, whatever the options.</summary>
+    public const long Bytes = Size * sizeof(ulong);
+
     private readonly ulong[] _fingerprints = ResidentMemory.Touch(new ulong[Size]);
 
     /// <summary>The fingerprint of a packet's 5-tuple, the same in both directions; 0 for packets that must always be examined.</summary>

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using PortSentinel.Decode;
 
 namespace PortSentinel.Detect;
@@ -64,6 +65,9 @@ internal sealed class SourceTable
         _setMask = (capacity / Ways) - 1;
         _protection = protectionMicros;
     }
+
+    /// <summary>The memory one slot takes: its tag and its state.</summary>
+    public static long BytesPerEntry => sizeof(ulong) + Unsafe.SizeOf<SourceState>();
 
     public long Evicted { get; private set; }
 

@@ -1,3 +1,5 @@
+using PortSentinel.Common;
+
 namespace PortSentinel.Intel;
 
 /// <summary>
@@ -59,26 +61,15 @@ public sealed class AbuseIpDbOptions
         {
             errors.Add($"{Section}:{nameof(TimeoutSeconds)} is {TimeoutSeconds}; give 1–120 seconds.");
         }
-        if (CacheHours < 1)
-        {
-            errors.Add($"{Section}:{nameof(CacheHours)} is {CacheHours}; give at least 1 hour.");
-        }
-        if (DailyQuota < 1)
-        {
-            errors.Add($"{Section}:{nameof(DailyQuota)} is {DailyQuota}; give the plan's daily number of checks, e.g. 1000.");
-        }
+        const int Year = 8760;
+        OptionRange.Check(errors, $"{Section}:{nameof(CacheHours)}", CacheHours, 1, Year, "hours");
+        OptionRange.Check(errors, $"{Section}:{nameof(DailyQuota)}", DailyQuota, 1, 10_000_000, why: "the plan's daily number of checks, e.g. 1000");
         if (RaiseAtScore is < 1 or > 100 || CriticalAtScore is < 1 or > 100 || CriticalAtScore < RaiseAtScore)
         {
             errors.Add($"{Section}:{nameof(RaiseAtScore)} ({RaiseAtScore}) and {nameof(CriticalAtScore)} ({CriticalAtScore}) must be scores 1–100, the second at least the first.");
         }
-        if (!(BanFactor >= 1))
-        {
-            errors.Add($"{Section}:{nameof(BanFactor)} is {BanFactor}; give at least 1 (1: bans as long as for anyone).");
-        }
-        if (ReportEveryHours < 1)
-        {
-            errors.Add($"{Section}:{nameof(ReportEveryHours)} is {ReportEveryHours}; give at least 1 hour.");
-        }
+        OptionRange.Check(errors, $"{Section}:{nameof(BanFactor)}", BanFactor, 1, 100, why: "1: bans as long as for anyone");
+        OptionRange.Check(errors, $"{Section}:{nameof(ReportEveryHours)}", ReportEveryHours, 1, Year, "hours");
         return errors;
     }
 }

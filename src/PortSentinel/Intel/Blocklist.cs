@@ -35,10 +35,9 @@ public sealed class BlocklistOptions
     public IReadOnlyList<string> Validate()
     {
         var errors = new List<string>();
-        if (EveryHours < 1 || BanHours < 1)
-        {
-            errors.Add($"{Section}:{nameof(EveryHours)} ({EveryHours}) and {nameof(BanHours)} ({BanHours}) must be at least 1 hour.");
-        }
+        // The import's timer takes at most 2³² − 2 ms (49.7 days).
+        OptionRange.Check(errors, $"{Section}:{nameof(EveryHours)}", EveryHours, 1, 720, "hours");
+        OptionRange.Check(errors, $"{Section}:{nameof(BanHours)}", BanHours, 1, 8760, "hours");
         if (ConfidenceMinimum is < 25 or > 100)
         {
             errors.Add($"{Section}:{nameof(ConfidenceMinimum)} is {ConfidenceMinimum}; AbuseIPDB takes 25–100.");

@@ -24,10 +24,7 @@ public sealed class EventLogOptions
     public IReadOnlyList<string> Validate()
     {
         var errors = new List<string>();
-        if (MaxBytes < 4096)
-        {
-            errors.Add($"{Section}:{nameof(MaxBytes)} is {MaxBytes}; give at least 4096 bytes.");
-        }
+        OptionRange.Check(errors, $"{Section}:{nameof(MaxBytes)}", MaxBytes, 4096, 1L << 40, "bytes");
         if (Keep is < 1 or > 100)
         {
             errors.Add($"{Section}:{nameof(Keep)} is {Keep}; give 1–100 rotated files.");

@@ -91,7 +91,7 @@ public class AnalyzeCommandTests
 
     [Theory]
     [InlineData("Detection:VerticalPorts=0", "Detection:VerticalPorts is 0")]
-    [InlineData("Detection:VerticalPort=5", "Detection:VerticalPort is not a setting")]
+    [InlineData("Detection:VerticalPort=5", "Detection:VerticalPort (--set) is not a setting")]
     [InlineData("Detection:WindowSeconds=soon", "Detection:WindowSeconds")]
     [InlineData("VerticalPorts", "expected Section:Key=value")]
     public void Bad_settings_stop_with_the_key_named(string setting, string message)

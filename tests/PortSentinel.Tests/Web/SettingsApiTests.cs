@@ -133,7 +133,10 @@ public sealed class SettingsApiTests
         Assert.Contains("Decide:BanSeconds", await Put(admin, new Dictionary<string, object?> { ["Decide:BanSeconds"] = "an hour" }).Error(HttpStatusCode.BadRequest), StringComparison.Ordinal);
         Assert.Contains("Decide:BlockAt", await Put(admin, new Dictionary<string, object?> { ["Decide:BlockAt"] = "urgent" }).Error(HttpStatusCode.BadRequest), StringComparison.Ordinal);
         Assert.Contains("next start", await Put(admin, new Dictionary<string, object?> { ["Capture:SnapLength"] = 64 }).Error(HttpStatusCode.BadRequest), StringComparison.Ordinal);
-        Assert.Contains("Known keys", await Put(admin, new Dictionary<string, object?> { ["Detection:VerticalPort"] = 5 }).Error(HttpStatusCode.BadRequest), StringComparison.Ordinal);
+        Assert.Contains("did you mean Detection:VerticalPorts?", await Put(admin, new Dictionary<string, object?> { ["Detection:VerticalPort"] = 5 }).Error(HttpStatusCode.BadRequest), StringComparison.Ordinal);
+        Assert.Contains("Detecton:VerticalPorts is not a setting; did you mean Detection:VerticalPorts?", await Put(admin, new Dictionary<string, object?> { ["Detecton:VerticalPorts"] = 5 }).Error(HttpStatusCode.BadRequest), StringComparison.Ordinal);
+        Assert.Contains("Foo:Bar is not a setting", await Put(admin, new Dictionary<string, object?> { ["Foo:Bar"] = 1 }).Error(HttpStatusCode.BadRequest), StringComparison.Ordinal);
+        Assert.Contains("did you mean Capture:SnapLength?", await Put(admin, new Dictionary<string, object?> { ["Capture:SnapLenght"] = 64 }).Error(HttpStatusCode.BadRequest), StringComparison.Ordinal);
         Assert.Contains("not a setting", await Put(admin, new Dictionary<string, object?> { ["Nonsense"] = 5 }).Error(HttpStatusCode.BadRequest), StringComparison.Ordinal);
         Assert.Contains("takes a list", await Put(admin, new Dictionary<string, object?> { ["Allowlist"] = "203.0.113.7" }).Error(HttpStatusCode.BadRequest), StringComparison.Ordinal);
         Assert.Contains("takes a single value", await Put(admin, new Dictionary<string, object?> { ["Decide:BanSeconds"] = new List<int> { 1 } }).Error(HttpStatusCode.BadRequest), StringComparison.Ordinal);
@@ -147,6 +150,48 @@ public sealed class SettingsApiTests
         Assert.Equal(3600, Field(view, "Decide:BanSeconds").GetProperty("value").GetInt32());
         Assert.False(File.Exists(host.Sources.OverlayFile));
         Assert.DoesNotContain(host.Store.AuditLog(0, 10).Page, a => a.Action == "settings.change");
+    }
+
+    [Fact]
+    public async Task A_very_wide_allowlist_entry_is_refused_unless_the_widest_prefix_is_changed_with_it()
+    {
+        await using DashboardHost host = DashboardHost.Start();
+        using DashboardHost.Client admin = await host.LogIn("admin");
+        string error = await Put(admin, new Dictionary<string, object?> { ["Allowlist"] = new List<string> { "203.0.113.7", "::/0" } }).Error(HttpStatusCode.BadRequest);
+        Assert.Contains("Allowlist:1 is \"::/0\"", error, StringComparison.Ordinal);
+        Assert.Contains("Decide:AllowlistWidestV6=0", error, StringComparison.Ordinal);
+        Assert.False(File.Exists(host.Sources.OverlayFile));
+
+        JsonElement view = await Put(admin, new Dictionary<string, object?> { ["Allowlist"] = new List<string> { "0.0.0.0/0" }, ["Decide:AllowlistWidestV4"] = 0 }).Expect(HttpStatusCode.OK);
+        Assert.Equal(["0.0.0.0/0"], Field(view, "Allowlist").GetProperty("value").EnumerateArray().Select(a => a.GetString()));
+    }
+
+    [Fact]
+    public async Task A_capacity_whose_tables_do_not_fit_in_memory_is_refused_and_neither_applied_nor_kept()
+    {
+        await using DashboardHost host = DashboardHost.Start();
+        using DashboardHost.Client admin = await host.LogIn("admin");
+        string error = await Put(admin, new Dictionary<string, object?> { ["Detection:SourceCapacity"] = 1073741824, ["Decide:BanSeconds"] = 600 }).Error(HttpStatusCode.BadRequest);
+        Assert.Contains("Detection:SourceCapacity is 1073741824: the detector's tables would take ", error, StringComparison.Ordinal);
+        Assert.Matches(@"the most Detection:SourceCapacity can be is \d+", error);
+        Assert.False(File.Exists(host.Sources.OverlayFile));
+        Assert.Equal(3600, host.Sensor.Decider.Options.BanSeconds);
+        JsonElement view = await admin.Get("/api/v1/settings").Expect(HttpStatusCode.OK);
+        Assert.Equal(32768, Field(view, "Detection:SourceCapacity").GetProperty("value").GetInt32());
+    }
+
+    [Fact]
+    public async Task A_change_that_cannot_be_saved_is_taken_back_from_the_running_sensor()
+    {
+        await using DashboardHost host = DashboardHost.Start();
+        using DashboardHost.Client admin = await host.LogIn("admin");
+        Directory.CreateDirectory(host.Sources.OverlayFile + ".new"); // where the file is written first, then moved
+        string error = await Put(admin, new Dictionary<string, object?> { ["Decide:BanSeconds"] = 600 }).Error(HttpStatusCode.InternalServerError);
+        Assert.Contains("nothing changed", error, StringComparison.Ordinal);
+        Assert.Equal(3600, host.Sensor.Decider.Options.BanSeconds);
+        JsonElement view = await admin.Get("/api/v1/settings").Expect(HttpStatusCode.OK);
+        Assert.Equal(3600, Field(view, "Decide:BanSeconds").GetProperty("value").GetInt32());
+        Assert.False(File.Exists(host.Sources.OverlayFile));
     }
 
     [Fact]
