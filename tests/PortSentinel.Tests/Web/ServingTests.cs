@@ -93,6 +93,40 @@ public sealed partial class ServingTests
     }
 
     [Theory]
+    [InlineData("garbage")]
+    [InlineData("key-only")]
+    public void A_certificate_file_that_holds_no_usable_certificate_stops_run_with_the_key_the_file_and_the_fix(string content)
+    {
+        string directory = Directory.CreateTempSubdirectory("ps-tls-bad-").FullName;
+        try
+        {
+            string cert = Path.Combine(directory, "cert.pem");
+            if (content == "garbage")
+            {
+                File.WriteAllBytes(cert, [.. Enumerable.Range(0, 512).Select(i => (byte)(i * 37))]);
+            }
+            else
+            {
+                using var key = RSA.Create(2048);
+                File.WriteAllText(cert, key.ExportPkcs8PrivateKeyPem()); // a key, and no certificate
+            }
+            string cli = Path.Combine(AppContext.BaseDirectory, "PortSentinel.Cli.dll");
+            var (exit, _, stderr) = ProcessRunner.RunApart("dotnet",
+                [cli, "run", "--interface", "lo", "--data-dir", Path.Combine(directory, "data"), "--firewall", "dry-run", "--urls", "https://127.0.0.1:0",
+                 "--set", $"Dashboard:CertificateFile={cert}"],
+                TimeSpan.FromSeconds(60));
+            Assert.Equal(2, exit); // ExitCodes.BadConfiguration
+            Assert.Contains($"Dashboard:CertificateFile is \"{cert}\", which holds no usable certificate", stderr);
+            Assert.Contains("give a PEM certificate", stderr);
+            Assert.DoesNotContain("Unhandled", stderr);
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    [Theory]
     [InlineData("Urls", "ftp://127.0.0.1:21", "Dashboard:Urls has \"ftp://127.0.0.1:21\"")]
     [InlineData("Urls", "https://127.0.0.1:8443", "Dashboard:CertificateFile is needed for https://127.0.0.1:8443")]
     [InlineData("CertificateFile", "/nonexistent/cert.pem", "Dashboard:CertificateFile is \"/nonexistent/cert.pem\", which does not exist")]
