@@ -92,6 +92,49 @@ public sealed partial class ServingTests
         }
     }
 
+    [Fact]
+    public async Task Https_responses_carry_hsts_and_http_ones_do_not()
+    {
+        string directory = Directory.CreateTempSubdirectory("ps-hsts-").FullName;
+        try
+        {
+            using var key = RSA.Create(2048);
+            var request = new CertificateRequest("CN=127.0.0.1", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+            var san = new SubjectAlternativeNameBuilder();
+            san.AddIpAddress(IPAddress.Loopback);
+            request.CertificateExtensions.Add(san.Build());
+            using X509Certificate2 certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-1), DateTimeOffset.UtcNow.AddDays(1));
+            string cert = Path.Combine(directory, "cert.pem");
+            File.WriteAllText(cert, certificate.ExportCertificatePem() + "\n" + key.ExportPkcs8PrivateKeyPem()); // the key in the same file
+
+            await using (DashboardHost host = DashboardHost.Start(o =>
+            {
+                o.Urls = "https://127.0.0.1:0";
+                o.CertificateFile = cert;
+            }))
+            {
+                using var handler = new HttpClientHandler { ServerCertificateCustomValidationCallback = (_, presented, _, _) => presented?.Thumbprint == certificate.Thumbprint };
+                using var client = new HttpClient(handler) { BaseAddress = host.Address };
+                foreach (string path in new[] { "/", "/api/v1/session", "/api/v1/alerts", "/no-such-page" })
+                {
+                    using HttpResponseMessage response = await client.GetAsync(path);
+                    Assert.True(response.Headers.TryGetValues("Strict-Transport-Security", out var values), $"no HSTS on {path} ({(int)response.StatusCode})");
+                    Assert.Equal("max-age=31536000", Assert.Single(values));
+                }
+            }
+
+            await using DashboardHost plain = DashboardHost.Start();
+            using var http = new HttpClient { BaseAddress = plain.Address };
+            using HttpResponseMessage clear = await http.GetAsync("/");
+            Assert.Equal(HttpStatusCode.OK, clear.StatusCode);
+            Assert.False(clear.Headers.Contains("Strict-Transport-Security"), "HSTS over plain http, where browsers ignore it (RFC 6797 §8.1)");
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
     [Theory]
     [InlineData("garbage")]
     [InlineData("key-only")]
