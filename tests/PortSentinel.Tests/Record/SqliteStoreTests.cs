@@ -195,15 +195,24 @@ public sealed class SqliteStoreTests : IDisposable
         Assert.True(store.AddUser(alice));
         Assert.False(store.AddUser(alice with { Name = "ALICE" })); // names are case-insensitive
         Assert.Equal("alice", store.User("Alice")!.Name);
-        Assert.Null(store.LoginFailed("alice", 3, TimeSpan.FromMinutes(15), _t0));
-        Assert.Null(store.LoginFailed("alice", 3, TimeSpan.FromMinutes(15), _t0));
-        Assert.Equal(_t0.AddMinutes(15), store.LoginFailed("alice", 3, TimeSpan.FromMinutes(15), _t0));
+        Assert.Equal(new LoginAttempt(true, null), store.BeginLogin("alice", 3, TimeSpan.FromMinutes(15), _t0));
+        Assert.Equal(new LoginAttempt(true, null), store.BeginLogin("alice", 3, TimeSpan.FromMinutes(15), _t0));
+        Assert.Equal(new LoginAttempt(true, _t0.AddMinutes(15)), store.BeginLogin("alice", 3, TimeSpan.FromMinutes(15), _t0));
         Assert.Equal(_t0.AddMinutes(15), store.User("alice")!.LockedUntil);
+        // While locked: not admitted, not counted; after the lock: admitted, and counted from 1 again.
+        Assert.Equal(new LoginAttempt(false, _t0.AddMinutes(15)), store.BeginLogin("alice", 3, TimeSpan.FromMinutes(15), _t0.AddMinutes(1)));
+        Assert.Equal(new LoginAttempt(true, null), store.BeginLogin("alice", 3, TimeSpan.FromMinutes(15), _t0.AddMinutes(15)));
+        Assert.Equal(1, store.User("alice")!.Failures);
+        store.LoginSucceeded("alice");
+        Assert.Equal(0, store.User("alice")!.Failures);
+        Assert.Equal(new LoginAttempt(true, null), store.BeginLogin("alice", 3, TimeSpan.FromMinutes(15), _t0.AddMinutes(16)));
+        Assert.Equal(new LoginAttempt(true, null), store.BeginLogin("alice", 3, TimeSpan.FromMinutes(15), _t0.AddMinutes(16)));
+        Assert.Equal(new LoginAttempt(true, _t0.AddMinutes(31)), store.BeginLogin("alice", 3, TimeSpan.FromMinutes(15), _t0.AddMinutes(16)));
         Assert.True(store.SetPassword("alice", "hash2", "stamp2"));
         UserRecord changed = store.User("alice")!;
         Assert.Null(changed.LockedUntil);
         Assert.Equal("stamp2", changed.Stamp);
-        Assert.Null(store.LoginFailed("nobody", 3, TimeSpan.FromMinutes(15), _t0));
+        Assert.Equal(new LoginAttempt(false, null), store.BeginLogin("nobody", 3, TimeSpan.FromMinutes(15), _t0));
         Assert.Equal(1, store.UserCount());
         Assert.True(store.RemoveUser("alice"));
         Assert.False(store.RemoveUser("alice"));
