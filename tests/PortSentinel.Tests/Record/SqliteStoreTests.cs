@@ -250,6 +250,40 @@ public sealed class SqliteStoreTests : IDisposable
         Assert.Contains("move it aside", e.Message);
     }
 
+    [ReadOnlyFact]
+    public void A_read_only_data_directory_is_named_as_such_with_the_fix_not_as_a_damaged_file()
+    {
+        using var directory = new ReadOnlyDirectory(withDatabase: false);
+        var e = Assert.Throws<StoreException>(() => SqliteStore.Open(directory.Path));
+        Assert.Contains($"the data directory {directory.Path} is not writable", e.Message);
+        Assert.Contains(Environment.IsPrivilegedProcess ? "read-only file system" : "permission denied", e.Message);
+        Assert.Contains("make it writable", e.Message);
+        Assert.Contains("--data-dir", e.Message);
+        Assert.DoesNotContain("aside", e.Message);
+    }
+
+    [ReadOnlyFact]
+    public void A_database_on_a_read_only_file_system_is_named_as_such_with_the_fix()
+    {
+        using var directory = new ReadOnlyDirectory(withDatabase: true);
+        var e = Assert.Throws<StoreException>(() => SqliteStore.Open(directory.Path));
+        Assert.Contains($"{directory.Path}", e.Message);
+        Assert.Contains("is not writable", e.Message);
+        Assert.Contains("make it writable", e.Message);
+        Assert.DoesNotContain("aside", e.Message);
+    }
+
+    [ReadOnlyFact]
+    public void The_cli_says_the_data_directory_is_read_only_and_exits_1()
+    {
+        using var directory = new ReadOnlyDirectory(withDatabase: false);
+        string cli = Path.Combine(AppContext.BaseDirectory, "PortSentinel.Cli.dll");
+        var (exit, _, stderr) = ProcessRunner.RunApart("dotnet", [cli, "bans", "list", "--data-dir", directory.Path, "--firewall", "dry-run"], TimeSpan.FromSeconds(60));
+        Assert.Equal(1, exit); // ExitCodes.BadInput
+        Assert.Contains($"the data directory {directory.Path} is not writable", stderr);
+        Assert.DoesNotContain("aside", stderr);
+    }
+
     [Fact]
     public void A_schema_newer_than_this_version_is_refused()
     {
