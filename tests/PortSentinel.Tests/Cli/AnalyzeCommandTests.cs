@@ -151,6 +151,32 @@ public class AnalyzeCommandTests
         }
     }
 
+    [Fact]
+    public void A_capture_damaged_in_the_middle_reports_the_packets_before_and_where_the_bad_record_starts()
+    {
+        // Record 100 claims 4 GB captured: libpcap stops there.
+        byte[] bytes = File.ReadAllBytes(CorpusFiles.PathOf("tcp-syn.pcap"));
+        int offset = 24;
+        for (int i = 0; i < 100; i++)
+        {
+            offset += 16 + BitConverter.ToInt32(bytes, offset + 8);
+        }
+        BitConverter.GetBytes(0xFFFF_FF00u).CopyTo(bytes, offset + 8);
+        string path = Path.Combine(Path.GetTempPath(), $"ps-damaged-{Guid.NewGuid():N}.pcap");
+        File.WriteAllBytes(path, bytes);
+        try
+        {
+            var (exit, _, stderr) = Analyze([path], "json");
+            Assert.Equal(ExitCodes.Truncated, exit);
+            Assert.Contains($"WARNING: {path}: damaged or cut short at byte {offset}, after 100 packets;", stderr);
+            Assert.Contains("capture length", stderr); // libpcap's reason
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
     private static string CutCopy(string corpusFile, int bytes)
     {
         byte[] whole = File.ReadAllBytes(CorpusFiles.PathOf(corpusFile));
