@@ -1,3 +1,6 @@
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+
 namespace PortSentinel.Web;
 
 /// <summary>
@@ -52,12 +55,42 @@ public sealed class DashboardOptions
         }
         Check(CertificateFile is null || File.Exists(CertificateFile), nameof(CertificateFile), $"is \"{CertificateFile}\", which does not exist.");
         Check(CertificateKeyFile is null || File.Exists(CertificateKeyFile), nameof(CertificateKeyFile), $"is \"{CertificateKeyFile}\", which does not exist.");
+        if (CertificateFile is not null && File.Exists(CertificateFile) && (CertificateKeyFile is null || File.Exists(CertificateKeyFile))
+            && CertificateProblem() is { } problem)
+        {
+            errors.Add(problem);
+        }
         Check(LockoutFailures is >= 1 and <= 100, nameof(LockoutFailures), $"is {LockoutFailures}; give 1 to 100.");
         Check(LockoutMinutes is >= 1 and <= 1440, nameof(LockoutMinutes), $"is {LockoutMinutes}; give 1 to 1440.");
         Check(LoginsPerMinute is >= 1 and <= 10_000, nameof(LoginsPerMinute), $"is {LoginsPerMinute}; give 1 to 10000.");
         Check(SessionHours is >= 1 and <= 720, nameof(SessionHours), $"is {SessionHours}; give 1 to 720.");
         Check(LiveQueue is >= 100 and <= 1_000_000, nameof(LiveQueue), $"is {LiveQueue}; give 100 to 1000000.");
         return errors;
+    }
+
+    /// <summary>
+    /// The certificate and key, as Kestrel will load them (<see cref="X509Certificate2.CreateFromPemFile"/>):
+    /// null when they load, else what is wrong, naming the key, the file and the fix.
+    /// </summary>
+    private string? CertificateProblem()
+    {
+        try
+        {
+            using X509Certificate2 certificate = X509Certificate2.CreateFromPemFile(CertificateFile!, CertificateKeyFile);
+            return certificate.HasPrivateKey
+                ? null
+                : $"{Section}:{nameof(CertificateFile)} is \"{CertificateFile}\", whose certificate comes without its private key; give the key in the file or in {Section}:{nameof(CertificateKeyFile)}.";
+        }
+        catch (Exception e) when (e is CryptographicException or ArgumentException)
+        {
+            string files = CertificateKeyFile is null ? $"\"{CertificateFile}\"" : $"\"{CertificateFile}\" (key: {Section}:{nameof(CertificateKeyFile)} \"{CertificateKeyFile}\")";
+            return $"{Section}:{nameof(CertificateFile)} is {files}, which holds no usable certificate and private key ({e.Message.TrimEnd('.')}); "
+                + $"give a PEM certificate (-----BEGIN CERTIFICATE-----, the chain after it) with its PEM private key in the same file or in {Section}:{nameof(CertificateKeyFile)}, e.g. from certbot's fullchain.pem and privkey.pem.";
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return $"{Section}:{nameof(CertificateFile)} is \"{CertificateFile}\", which cannot be read ({e.Message.TrimEnd('.')}); make it and {nameof(CertificateKeyFile)} readable by the sensor's user.";
+        }
     }
 
     public string[] Addresses() => Urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);

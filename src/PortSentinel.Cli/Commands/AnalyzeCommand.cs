@@ -85,7 +85,12 @@ public static class AnalyzeCommand
                 output.WriteLine(DetectionTable.Summary(result));
                 break;
         }
-        return ExitCodes.Ok;
+        foreach (SavefileDamage damage in result.Damaged)
+        {
+            errors.WriteLine($"portsentinel: WARNING: {damage.File}: {damage.Where}; those packets were analysed, "
+                + $"the rest of the file was not ({damage.Reason}).");
+        }
+        return result.Damaged.Count > 0 ? ExitCodes.Truncated : ExitCodes.Ok;
     }
 
     private static string? Unreadable(string file)

@@ -132,10 +132,10 @@ public static class BansCommand
         {
             length = decider.BanLength(1);
         }
-        else if (!ManualBans.TryParseDuration(duration, out length))
+        else if (!ManualBans.TryParseDuration(duration, out length, out string? problem))
         {
-            Console.Error.WriteLine($"portsentinel: --for {duration}: give a duration such as 90s, 30m, 12h, 7d, or permanent.");
-            return ExitCodes.BadInput;
+            Console.Error.WriteLine($"portsentinel: --for {duration} {problem}");
+            return ExitCodes.BadConfiguration;
         }
         Prepare(store, firewall);
         var (ban, refusal) = ManualBans.Block(store, firewall, decider, parsed.Value, length, reason, DateTimeOffset.UtcNow);

@@ -9,4 +9,10 @@ public static class ExitCodes
 
     /// <summary>The configuration is invalid; the message names the key.</summary>
     public const int BadConfiguration = 2;
+
+    /// <summary>
+    /// A capture is damaged or cut short: what came before the damage was analysed and reported, and
+    /// a warning names the file, the packets read and the byte offset of the damage.
+    /// </summary>
+    public const int Truncated = 3;
 }

@@ -25,9 +25,11 @@ public static class ReportCommand
 
     public static int Run(string since, string? until, string format, FileInfo? output, string dataDirectory, DateTimeOffset now)
     {
-        if (!TryTime(since, now, out DateTimeOffset from))
+        if (!TryTime(since, now, out DateTimeOffset from, out string? tooLong))
         {
-            Console.Error.WriteLine($"portsentinel: --since {since} is neither a time ago (90m, 24h, 7d) nor an ISO 8601 time (2026-11-20T00:00Z).");
+            Console.Error.WriteLine(tooLong is not null
+                ? $"portsentinel: --since {since} {tooLong}"
+                : $"portsentinel: --since {since} is neither a time ago (90m, 24h, 7d) nor an ISO 8601 time (2026-11-20T00:00Z).");
             return ExitCodes.BadInput;
         }
         DateTimeOffset to = now;
@@ -70,12 +72,23 @@ public static class ReportCommand
     public static string Render(ActivityReport report, string format) =>
         format == "json" ? report.ToJson() + "\n" : ReportHtml.Render(report);
 
-    private static bool TryTime(string text, DateTimeOffset now, out DateTimeOffset time)
+    /// <summary>A time ago or an ISO 8601 time; <paramref name="tooLong"/> says why a time ago past the maximum is refused.</summary>
+    private static bool TryTime(string text, DateTimeOffset now, out DateTimeOffset time, out string? tooLong)
     {
-        if (ManualBans.TryParseDuration(text, out TimeSpan? ago) && ago is { } span)
+        tooLong = null;
+        if (ManualBans.TryParseDuration(text, out TimeSpan? ago, out string? problem))
         {
-            time = now - span;
-            return true;
+            if (ago is { } span)
+            {
+                time = now - span;
+                return true;
+            }
+        }
+        else if (problem.StartsWith("is longer", StringComparison.Ordinal))
+        {
+            tooLong = problem.Replace("or permanent", "or an ISO 8601 time", StringComparison.Ordinal);
+            time = default;
+            return false;
         }
         return DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out time);
     }

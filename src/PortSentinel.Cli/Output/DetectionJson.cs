@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using PortSentinel.Analysis;
+using PortSentinel.Capture;
 using PortSentinel.Detect;
 
 namespace PortSentinel.Cli.Output;
@@ -80,6 +81,24 @@ public static class DetectionJson
         foreach (Detection d in result.Detections)
         {
             Write(json, d);
+        }
+        json.WriteEndArray();
+        json.WriteStartArray("damaged");
+        foreach (SavefileDamage damage in result.Damaged)
+        {
+            json.WriteStartObject();
+            json.WriteString("file", damage.File);
+            json.WriteNumber("packets", damage.Packets);
+            if (damage.Offset is long offset)
+            {
+                json.WriteNumber("offset", offset);
+            }
+            else
+            {
+                json.WriteNull("offset");
+            }
+            json.WriteString("reason", damage.Reason);
+            json.WriteEndObject();
         }
         json.WriteEndArray();
         json.WriteEndObject();

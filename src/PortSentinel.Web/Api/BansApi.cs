@@ -65,9 +65,9 @@ public static class BansApi
         {
             length = dashboard.Sensor.Decider.BanLength(1);
         }
-        else if (!ManualBans.TryParseDuration(request.Duration, out length))
+        else if (!ManualBans.TryParseDuration(request.Duration, out length, out string? problem))
         {
-            return Guards.BadRequest($"\"duration\" \"{request.Duration}\" is not a duration; give e.g. 90s, 30m, 12h, 7d, or permanent.");
+            return Guards.BadRequest($"\"duration\" \"{request.Duration}\" {problem}");
         }
         string reason = request.Reason is { Length: > 0 and <= 200 } r ? r : request.Reason is null ? "dashboard" : "";
         if (reason.Length == 0 || reason.Any(char.IsControl))

@@ -47,13 +47,25 @@ public static class SessionApi
         }
         DateTimeOffset now = dashboard.Time.GetUtcNow();
         Record.UserRecord? user = dashboard.Store.User(login.Name);
-        if (user?.LockedUntil > now)
+        // Admitted and counted before the (slow) password check, atomically: parallel attempts
+        // cannot all get past the lock before any of them is counted.
+        Record.LoginAttempt attempt = user is null
+            ? new Record.LoginAttempt(true, null)
+            : dashboard.Store.BeginLogin(user.Name, dashboard.Options.LockoutFailures, TimeSpan.FromMinutes(dashboard.Options.LockoutMinutes), now);
+        if (!attempt.Admitted)
         {
-            return Guards.Error(StatusCodes.Status423Locked, $"the account {user.Name} is locked until {user.LockedUntil:yyyy-MM-dd HH:mm} UTC after failed logins; wait, or have an admin set a new password.");
+            if (attempt.LockedUntil is not { } lockedUntil)
+            {
+                user = null; // removed meanwhile: a wrong name, after the same work
+            }
+            else
+            {
+                return Guards.Error(StatusCodes.Status423Locked, $"the account {user!.Name} is locked until {lockedUntil:yyyy-MM-dd HH:mm} UTC after failed logins; wait, or have an admin set a new password.");
+            }
         }
         if (!Passwords.Matches(user, login.Password))
         {
-            if (user is not null && dashboard.Store.LoginFailed(user.Name, dashboard.Options.LockoutFailures, TimeSpan.FromMinutes(dashboard.Options.LockoutMinutes), now) is { } until)
+            if (user is not null && attempt.LockedUntil is { } until)
             {
                 dashboard.Store.Audit(now, $"user:{user.Name}", "session.lockout", user.Name, $"{dashboard.Options.LockoutFailures} failed logins, locked until {until:u}", http.Remote());
                 dashboard.Log($"WARNING dashboard account {user.Name} locked until {until:u} after {dashboard.Options.LockoutFailures} failed logins, the last from {http.Remote()}");

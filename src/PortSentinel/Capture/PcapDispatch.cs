@@ -15,26 +15,25 @@ internal static unsafe class PcapDispatch
     /// Dispatches until the source ends: end of file (a savefile's pcap_dispatch returns 0), or
     /// pcap_breakloop (-2) unless <paramref name="resume"/> says the break was only to tell the
     /// sink the time. For a live device 0 only means the read timeout passed. Returns the frames
-    /// delivered; a libpcap error or an exception thrown by the sink ends the loop and is thrown
-    /// here.
+    /// delivered and, when libpcap failed, its reason; an exception thrown by the sink ends the loop
+    /// and is thrown here.
     /// </summary>
-    public static long Run(PcapHandle handle, IFrameSink sink, bool live, string source, Func<bool>? resume = null)
+    /// <remarks>
+    /// The frames are counted here, in the callback: on an error pcap_dispatch returns -1 even after it
+    /// has delivered frames (a savefile cut in its last record), and those frames have reached the sink.
+    /// </remarks>
+    public static DispatchEnd Run(PcapHandle handle, IFrameSink sink, bool live, Func<bool>? resume = null)
     {
         var state = new State(sink, handle);
         GCHandle gc = GCHandle.Alloc(state);
         try
         {
-            long total = 0;
             while (true)
             {
                 int n = LibPcap.pcap_dispatch(handle, -1, &OnPacket, GCHandle.ToIntPtr(gc));
                 if (state.Failure is not null)
                 {
                     ExceptionDispatchInfo.Capture(state.Failure).Throw();
-                }
-                if (n > 0)
-                {
-                    total += n;
                 }
                 sink.OnBatchEnd();
                 if (live && (n == 0 || (n == LibPcap.ErrorBreak && resume?.Invoke() == true)))
@@ -44,12 +43,11 @@ internal static unsafe class PcapDispatch
                 }
                 if (n == LibPcap.ErrorBreak || (n == 0 && !live))
                 {
-                    return total;
+                    return new DispatchEnd(state.Frames, state.CapturedBytes, null);
                 }
                 if (n < 0)
                 {
-                    string reason = LibPcap.ErrorText(handle);
-                    throw new CaptureException($"{source}: read failed after {total} packets: {reason}");
+                    return new DispatchEnd(state.Frames, state.CapturedBytes, LibPcap.ErrorText(handle));
                 }
             }
         }
@@ -58,6 +56,9 @@ internal static unsafe class PcapDispatch
             gc.Free();
         }
     }
+
+    /// <summary>How a dispatch loop ended: the frames delivered, the sum of their captured lengths, and libpcap's error if it failed.</summary>
+    public readonly record struct DispatchEnd(long Frames, long CapturedBytes, string? Error);
 
     // An exception must not unwind through libpcap's C frames: it is parked here, the loop is broken,
     // and Run rethrows it on the managed side.
@@ -68,6 +69,10 @@ internal static unsafe class PcapDispatch
         public PcapHandle Handle { get; } = handle;
 
         public Exception? Failure { get; set; }
+
+        public long Frames { get; set; }
+
+        public long CapturedBytes { get; set; }
     }
 
     [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
@@ -81,6 +86,8 @@ internal static unsafe class PcapDispatch
         try
         {
             long timestamp = (header->Seconds * 1_000_000L) + header->Microseconds;
+            state.Frames++;
+            state.CapturedBytes += header->CapturedLength;
             // libpcap guarantees caplen bytes at `bytes` for the duration of the callback.
             state.Sink.OnFrame(timestamp, (int)header->WireLength, new ReadOnlySpan<byte>(bytes, (int)header->CapturedLength));
         }

@@ -64,12 +64,39 @@ public sealed unsafe class PcapFile : IDisposable
         }
     }
 
-    /// <summary>Delivers every frame of the file to <paramref name="sink"/>; returns how many.</summary>
+    /// <summary>
+    /// Delivers every frame of the file to <paramref name="sink"/>, and returns how many; a file
+    /// damaged or cut short is <see cref="CaptureException"/>, after the frames before the damage
+    /// were delivered. <see cref="Read"/> returns the damage instead.
+    /// </summary>
     public long ReadAll(IFrameSink sink)
     {
+        SavefileRead read = Read(sink);
+        if (read.Damage is { } damage)
+        {
+            throw new CaptureException($"{Path}: {damage.Where}: {damage.Reason}");
+        }
+        return read.Packets;
+    }
+
+    /// <summary>
+    /// Delivers every frame of the file to <paramref name="sink"/>. A file damaged or cut short
+    /// delivers the frames before the damage, and the result says where it was.
+    /// </summary>
+    public SavefileRead Read(IFrameSink sink)
+    {
         ArgumentNullException.ThrowIfNull(sink);
-        return PcapDispatch.Run(_handle, sink, live: false, Path);
+        PcapDispatch.DispatchEnd end = PcapDispatch.Run(_handle, sink, live: false);
+        if (end.Error is null)
+        {
+            return new SavefileRead(end.Frames, null);
+        }
+        long? offset = SavefileLayout.EndOfPackets(_handle, end.Frames, end.CapturedBytes);
+        return new SavefileRead(end.Frames, new SavefileDamage(Path, end.Frames, offset, end.Error));
     }
 
     public void Dispose() => _handle.Dispose();
 }
+
+/// <summary>What <see cref="PcapFile.Read"/> read: the frames delivered, and the damage that ended it early, if any.</summary>
+public readonly record struct SavefileRead(long Packets, SavefileDamage? Damage);

@@ -139,7 +139,12 @@ public sealed unsafe class PcapLive : IDisposable
         ArgumentNullException.ThrowIfNull(sink);
         // The first tick at once, so that its path is compiled at start, not under a first scan.
         using var tick = new Timer(_ => LibPcap.pcap_breakloop(_handle), null, TimeSpan.Zero, _tick);
-        return PcapDispatch.Run(_handle, sink, live: true, Device, resume: () => !_stopping);
+        PcapDispatch.DispatchEnd end = PcapDispatch.Run(_handle, sink, live: true, resume: () => !_stopping);
+        if (end.Error is not null)
+        {
+            throw new CaptureException($"{Device}: read failed after {end.Frames} packets: {end.Error}");
+        }
+        return end.Frames;
     }
 
     /// <summary>Makes <see cref="Run"/> return after the batch in hand; safe from any thread.</summary>

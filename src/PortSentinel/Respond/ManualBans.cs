@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using PortSentinel.Decide;
 using PortSentinel.Decode;
@@ -42,26 +43,59 @@ public static class ManualBans
         return (lifted, failures);
     }
 
+    /// <summary>
+    /// The longest ban length <see cref="TryParseDuration(string, out TimeSpan?, out string?)"/> takes, 3650
+    /// days (10 years); longer is "permanent". The nftables backend's kernel refuses element timeouts
+    /// past 2^64 ns (213,503 days, ERANGE), and TimeSpan ends at 10,675,199 days.
+    /// </summary>
+    public static readonly TimeSpan MaxDuration = TimeSpan.FromDays(3650);
+
     /// <summary>A ban's length as people write it: 90s, 30m, 12h, 7d, or permanent (null).</summary>
-    public static bool TryParseDuration(string text, out TimeSpan? duration)
+    public static bool TryParseDuration(string text, out TimeSpan? duration) => TryParseDuration(text, out duration, out _);
+
+    /// <summary>
+    /// A ban's length as people write it: 90s, 30m, 12h, 7d, or permanent (null), at most
+    /// <see cref="MaxDuration"/>. Otherwise false, and <paramref name="problem"/> says what is wrong
+    /// and what to give, to follow the value: "is not a duration; give e.g. …".
+    /// </summary>
+    public static bool TryParseDuration(string text, out TimeSpan? duration, [NotNullWhen(false)] out string? problem)
     {
+        ArgumentNullException.ThrowIfNull(text);
         duration = null;
+        problem = null;
         if (text == "permanent")
         {
             return true;
         }
-        if (text.Length < 2 || !long.TryParse(text.AsSpan(0, text.Length - 1), NumberStyles.None, CultureInfo.InvariantCulture, out long n) || n <= 0)
+        long unit = text.Length < 2 ? 0 : text[^1] switch
         {
+            's' => 1,
+            'm' => 60,
+            'h' => 3600,
+            'd' => 86400,
+            _ => 0,
+        };
+        ReadOnlySpan<char> digits = text.AsSpan(0, Math.Max(0, text.Length - 1));
+        if (unit == 0 || digits.IsEmpty || digits.ContainsAnyExceptInRange('0', '9') || !digits.ContainsAnyExcept('0'))
+        {
+            problem = "is not a duration; give e.g. 90s, 30m, 12h, 7d, or permanent.";
             return false;
         }
-        duration = text[^1] switch
+        // Digits too many for a long are a length far too long, not nonsense.
+        if (!long.TryParse(digits, NumberStyles.None, CultureInfo.InvariantCulture, out long n))
         {
-            's' => TimeSpan.FromSeconds(n),
-            'm' => TimeSpan.FromMinutes(n),
-            'h' => TimeSpan.FromHours(n),
-            'd' => TimeSpan.FromDays(n),
-            _ => null,
-        };
-        return duration is not null;
+            problem = TooLong;
+            return false;
+        }
+        // Compared in the unit given, so that no multiplication can overflow.
+        if (n > (long)MaxDuration.TotalSeconds / unit)
+        {
+            problem = TooLong;
+            return false;
+        }
+        duration = TimeSpan.FromSeconds(n * unit);
+        return true;
     }
+
+    private static string TooLong => $"is longer than the maximum, {(long)MaxDuration.TotalDays}d (10 years); give at most {(long)MaxDuration.TotalDays}d, or permanent.";
 }

@@ -90,6 +90,128 @@ public class AnalyzeCommandTests
     }
 
     [Theory]
+    [InlineData("tcp-syn.pcap", "table")]
+    [InlineData("tcp-syn.pcap", "json")]
+    [InlineData("tcp-syn.pcap", "jsonl")]
+    [InlineData("tcp-fin.pcapng", "table")]
+    [InlineData("tcp-fin.pcapng", "json")]
+    [InlineData("tcp-fin.pcapng", "jsonl")]
+    public void A_truncated_capture_reports_what_was_read_and_warns_with_the_count_and_offset(string corpusFile, string format)
+    {
+        // The last five bytes cut off, as a capture copied while it was still being written.
+        string cut = CutCopy(corpusFile, 5);
+        try
+        {
+            var (packets, offset) = CompletePackets(cut);
+            var (exit, stdout, stderr) = Analyze([cut], format);
+            Assert.Equal(ExitCodes.Truncated, exit);
+            Assert.Contains($"portsentinel: WARNING: {cut}: damaged or cut short at byte {offset}, after {packets} packets;", stderr);
+            string source = format switch
+            {
+                "json" => JsonDocument.Parse(stdout).RootElement.GetProperty("detections")[0].GetProperty("source").GetString()!,
+                "jsonl" => JsonDocument.Parse(stdout.Split('\n')[0]).RootElement.GetProperty("source").GetString()!,
+                _ => stdout.Split('\n')[1].Split(' ')[0],
+            };
+            Assert.Equal("192.0.2.1", source);
+            Assert.Contains(corpusFile.StartsWith("tcp-syn", StringComparison.Ordinal) ? "tcp-syn" : "tcp-fin", stdout);
+            Assert.Contains($"{packets} packets, 0 malformed, 1 detections", format == "table" ? stdout : stderr);
+            if (format == "json")
+            {
+                JsonElement damaged = Assert.Single(JsonDocument.Parse(stdout).RootElement.GetProperty("damaged").EnumerateArray());
+                Assert.Equal(cut, damaged.GetProperty("file").GetString());
+                Assert.Equal(packets, damaged.GetProperty("packets").GetInt64());
+                Assert.Equal(offset, damaged.GetProperty("offset").GetInt64());
+                Assert.Contains("truncated", damaged.GetProperty("reason").GetString());
+            }
+        }
+        finally
+        {
+            File.Delete(cut);
+        }
+    }
+
+    [Fact]
+    public void After_a_truncated_capture_the_next_files_are_still_analysed()
+    {
+        string cut = CutCopy("tcp-syn.pcap", 5);
+        try
+        {
+            var (exit, stdout, stderr) = Analyze([cut, CorpusFiles.PathOf("udp.pcap")], "json");
+            Assert.Equal(ExitCodes.Truncated, exit);
+            Assert.Contains($"WARNING: {cut}: damaged or cut short", stderr);
+            using JsonDocument doc = JsonDocument.Parse(stdout);
+            var kinds = doc.RootElement.GetProperty("detections").EnumerateArray()
+                .SelectMany(d => d.GetProperty("kinds").EnumerateArray().Select(k => k.GetString())).ToList();
+            Assert.Contains("tcp-syn", kinds);
+            Assert.Contains("udp", kinds);
+        }
+        finally
+        {
+            File.Delete(cut);
+        }
+    }
+
+    [Fact]
+    public void A_capture_damaged_in_the_middle_reports_the_packets_before_and_where_the_bad_record_starts()
+    {
+        // Record 100 claims 4 GB captured: libpcap stops there.
+        byte[] bytes = File.ReadAllBytes(CorpusFiles.PathOf("tcp-syn.pcap"));
+        int offset = 24;
+        for (int i = 0; i < 100; i++)
+        {
+            offset += 16 + BitConverter.ToInt32(bytes, offset + 8);
+        }
+        BitConverter.GetBytes(0xFFFF_FF00u).CopyTo(bytes, offset + 8);
+        string path = Path.Combine(Path.GetTempPath(), $"ps-damaged-{Guid.NewGuid():N}.pcap");
+        File.WriteAllBytes(path, bytes);
+        try
+        {
+            var (exit, _, stderr) = Analyze([path], "json");
+            Assert.Equal(ExitCodes.Truncated, exit);
+            Assert.Contains($"WARNING: {path}: damaged or cut short at byte {offset}, after 100 packets;", stderr);
+            Assert.Contains("capture length", stderr); // libpcap's reason
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    private static string CutCopy(string corpusFile, int bytes)
+    {
+        byte[] whole = File.ReadAllBytes(CorpusFiles.PathOf(corpusFile));
+        string path = Path.Combine(Path.GetTempPath(), $"ps-cut-{Guid.NewGuid():N}-{corpusFile}");
+        File.WriteAllBytes(path, whole[..^bytes]);
+        return path;
+    }
+
+    /// <summary>The packets stored whole in a little-endian pcap or pcapng file, and the offset where the first one that is not begins.</summary>
+    private static (long Packets, long Offset) CompletePackets(string path)
+    {
+        byte[] bytes = File.ReadAllBytes(path);
+        bool pcapng = BitConverter.ToUInt32(bytes, 0) == 0x0A0D0D0A;
+        long packets = 0;
+        int offset = pcapng ? 0 : 24;
+        while (true)
+        {
+            if (offset + (pcapng ? 8 : 16) > bytes.Length)
+            {
+                return (packets, offset);
+            }
+            int length = pcapng ? BitConverter.ToInt32(bytes, offset + 4) : 16 + BitConverter.ToInt32(bytes, offset + 8);
+            if (offset + length > bytes.Length)
+            {
+                return (packets, offset);
+            }
+            if (!pcapng || BitConverter.ToUInt32(bytes, offset) == 6)
+            {
+                packets++;
+            }
+            offset += length;
+        }
+    }
+
+    [Theory]
     [InlineData("Detection:VerticalPorts=0", "Detection:VerticalPorts is 0")]
     [InlineData("Detection:VerticalPort=5", "Detection:VerticalPort (--set) is not a setting")]
     [InlineData("Detection:WindowSeconds=soon", "Detection:WindowSeconds")]

@@ -84,6 +84,8 @@ public sealed class BansCommandTests : IDisposable
     [InlineData("30m", 1800)]
     [InlineData("12h", 43200)]
     [InlineData("7d", 604800)]
+    [InlineData("3650d", 315360000)]
+    [InlineData("315360000s", 315360000)]
     public void Durations_read_as_written(string text, int seconds)
     {
         Assert.True(ManualBans.TryParseDuration(text, out TimeSpan? d));
@@ -96,11 +98,38 @@ public sealed class BansCommandTests : IDisposable
     [InlineData("-5m", false)]
     [InlineData("5y", false)]
     [InlineData("h", false)]
+    [InlineData("3651d", false)]
+    [InlineData("315360001s", false)]
+    [InlineData("99999999999d", false)]
+    [InlineData("99999999999999999999d", false)]
     public void Permanent_and_nonsense_durations(string text, bool ok)
     {
         Assert.Equal(ok, ManualBans.TryParseDuration(text, out TimeSpan? d));
         Assert.Null(d);
     }
+
+    [Theory]
+    [InlineData("99999999999d", "is longer than the maximum, 3650d (10 years)")]
+    [InlineData("87601h", "is longer than the maximum, 3650d (10 years)")]
+    [InlineData("soon", "is not a duration; give e.g. 90s, 30m, 12h, 7d, or permanent")]
+    public void A_bad_or_too_long_ban_length_is_a_usage_error_that_names_it(string duration, string message)
+    {
+        var (exit, _, stderr) = ProcessRunner.RunApart("dotnet", [Cli, "bans", "--data-dir", _data, "--firewall", "dry-run", "add", "203.0.113.7", "--for", duration], TimeSpan.FromSeconds(60));
+        Assert.Equal(ExitCodes.BadConfiguration, exit);
+        Assert.Contains($"--for {duration} {message}", stderr);
+        Assert.DoesNotContain("Unhandled", stderr);
+    }
+
+    [Fact]
+    public void A_report_since_longer_ago_than_the_maximum_is_named()
+    {
+        var (exit, _, stderr) = ProcessRunner.RunApart("dotnet", [Cli, "report", "--data-dir", _data, "--since", "99999999999d"], TimeSpan.FromSeconds(60));
+        Assert.Equal(ExitCodes.BadInput, exit);
+        Assert.Contains("--since 99999999999d is longer than the maximum, 3650d (10 years)", stderr);
+        Assert.DoesNotContain("Unhandled", stderr);
+    }
+
+    private static string Cli => Path.Combine(AppContext.BaseDirectory, "PortSentinel.Cli.dll");
 
     public void Dispose()
     {

@@ -195,15 +195,24 @@ public sealed class SqliteStoreTests : IDisposable
         Assert.True(store.AddUser(alice));
         Assert.False(store.AddUser(alice with { Name = "ALICE" })); // names are case-insensitive
         Assert.Equal("alice", store.User("Alice")!.Name);
-        Assert.Null(store.LoginFailed("alice", 3, TimeSpan.FromMinutes(15), _t0));
-        Assert.Null(store.LoginFailed("alice", 3, TimeSpan.FromMinutes(15), _t0));
-        Assert.Equal(_t0.AddMinutes(15), store.LoginFailed("alice", 3, TimeSpan.FromMinutes(15), _t0));
+        Assert.Equal(new LoginAttempt(true, null), store.BeginLogin("alice", 3, TimeSpan.FromMinutes(15), _t0));
+        Assert.Equal(new LoginAttempt(true, null), store.BeginLogin("alice", 3, TimeSpan.FromMinutes(15), _t0));
+        Assert.Equal(new LoginAttempt(true, _t0.AddMinutes(15)), store.BeginLogin("alice", 3, TimeSpan.FromMinutes(15), _t0));
         Assert.Equal(_t0.AddMinutes(15), store.User("alice")!.LockedUntil);
+        // While locked: not admitted, not counted; after the lock: admitted, and counted from 1 again.
+        Assert.Equal(new LoginAttempt(false, _t0.AddMinutes(15)), store.BeginLogin("alice", 3, TimeSpan.FromMinutes(15), _t0.AddMinutes(1)));
+        Assert.Equal(new LoginAttempt(true, null), store.BeginLogin("alice", 3, TimeSpan.FromMinutes(15), _t0.AddMinutes(15)));
+        Assert.Equal(1, store.User("alice")!.Failures);
+        store.LoginSucceeded("alice");
+        Assert.Equal(0, store.User("alice")!.Failures);
+        Assert.Equal(new LoginAttempt(true, null), store.BeginLogin("alice", 3, TimeSpan.FromMinutes(15), _t0.AddMinutes(16)));
+        Assert.Equal(new LoginAttempt(true, null), store.BeginLogin("alice", 3, TimeSpan.FromMinutes(15), _t0.AddMinutes(16)));
+        Assert.Equal(new LoginAttempt(true, _t0.AddMinutes(31)), store.BeginLogin("alice", 3, TimeSpan.FromMinutes(15), _t0.AddMinutes(16)));
         Assert.True(store.SetPassword("alice", "hash2", "stamp2"));
         UserRecord changed = store.User("alice")!;
         Assert.Null(changed.LockedUntil);
         Assert.Equal("stamp2", changed.Stamp);
-        Assert.Null(store.LoginFailed("nobody", 3, TimeSpan.FromMinutes(15), _t0));
+        Assert.Equal(new LoginAttempt(false, null), store.BeginLogin("nobody", 3, TimeSpan.FromMinutes(15), _t0));
         Assert.Equal(1, store.UserCount());
         Assert.True(store.RemoveUser("alice"));
         Assert.False(store.RemoveUser("alice"));
@@ -239,6 +248,40 @@ public sealed class SqliteStoreTests : IDisposable
         var e = Assert.Throws<StoreException>(() => SqliteStore.Open(_directory));
         Assert.Contains(SqliteStore.FileName, e.Message);
         Assert.Contains("move it aside", e.Message);
+    }
+
+    [ReadOnlyFact]
+    public void A_read_only_data_directory_is_named_as_such_with_the_fix_not_as_a_damaged_file()
+    {
+        using var directory = new ReadOnlyDirectory(withDatabase: false);
+        var e = Assert.Throws<StoreException>(() => SqliteStore.Open(directory.Path));
+        Assert.Contains($"the data directory {directory.Path} is not writable", e.Message);
+        Assert.Contains(Environment.IsPrivilegedProcess ? "read-only file system" : "permission denied", e.Message);
+        Assert.Contains("make it writable", e.Message);
+        Assert.Contains("--data-dir", e.Message);
+        Assert.DoesNotContain("aside", e.Message);
+    }
+
+    [ReadOnlyFact]
+    public void A_database_on_a_read_only_file_system_is_named_as_such_with_the_fix()
+    {
+        using var directory = new ReadOnlyDirectory(withDatabase: true);
+        var e = Assert.Throws<StoreException>(() => SqliteStore.Open(directory.Path));
+        Assert.Contains($"{directory.Path}", e.Message);
+        Assert.Contains("is not writable", e.Message);
+        Assert.Contains("make it writable", e.Message);
+        Assert.DoesNotContain("aside", e.Message);
+    }
+
+    [ReadOnlyFact]
+    public void The_cli_says_the_data_directory_is_read_only_and_exits_1()
+    {
+        using var directory = new ReadOnlyDirectory(withDatabase: false);
+        string cli = Path.Combine(AppContext.BaseDirectory, "PortSentinel.Cli.dll");
+        var (exit, _, stderr) = ProcessRunner.RunApart("dotnet", [cli, "bans", "list", "--data-dir", directory.Path, "--firewall", "dry-run"], TimeSpan.FromSeconds(60));
+        Assert.Equal(1, exit); // ExitCodes.BadInput
+        Assert.Contains($"the data directory {directory.Path} is not writable", stderr);
+        Assert.DoesNotContain("aside", stderr);
     }
 
     [Fact]

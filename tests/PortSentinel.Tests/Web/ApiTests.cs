@@ -166,6 +166,8 @@ public sealed class ApiTests : IAsyncLifetime
     [Theory]
     [InlineData("{\"address\":\"not-an-address\"}", HttpStatusCode.BadRequest, "is not an address or network")]
     [InlineData("{\"address\":\"203.0.113.9\",\"duration\":\"soon\"}", HttpStatusCode.BadRequest, "is not a duration")]
+    [InlineData("{\"address\":\"203.0.113.9\",\"duration\":\"99999999999d\"}", HttpStatusCode.BadRequest, "\"duration\" \"99999999999d\" is longer than the maximum, 3650d")]
+    [InlineData("{\"address\":\"203.0.113.9\",\"duration\":\"3651d\"}", HttpStatusCode.BadRequest, "is longer than the maximum, 3650d")]
     [InlineData("{\"address\":\"203.0.113.9\",\"reason\":\"\"}", HttpStatusCode.BadRequest, "\"reason\" must be")]
     [InlineData("{\"address\":\"127.0.0.1\"}", HttpStatusCode.Conflict, "never blocked")]
     [InlineData("{\"address\":\"198.0.0.0/8\"}", HttpStatusCode.Conflict, "wider")]

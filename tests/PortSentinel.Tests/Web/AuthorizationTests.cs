@@ -118,6 +118,35 @@ public sealed class AuthorizationTests : IAsyncLifetime
         await client.Post("/api/v1/session", new { name = "viewer", password = "fresh secret 7781" }).Expect(HttpStatusCode.OK);
     }
 
+    [Theory]
+    [InlineData(10_000)] // only the lockout limits
+    [InlineData(10)] // the default: the rate limit lets 10 through, the lockout 5 of them
+    public async Task Parallel_wrong_logins_get_exactly_the_lockout_limit_of_password_checks(int loginsPerMinute)
+    {
+        await using DashboardHost host = DashboardHost.Start(o =>
+        {
+            o.LockoutFailures = 5;
+            o.LoginsPerMinute = loginsPerMinute;
+        });
+        using var client = await host.Anonymous();
+        HttpResponseMessage[] answers = await Task.WhenAll(Enumerable.Range(0, 100)
+            .Select(i => client.Post("/api/v1/session", new { name = "viewer", password = $"wrong password {i}" })));
+        var counts = answers.GroupBy(a => a.StatusCode).ToDictionary(g => g.Key, g => g.Count());
+        foreach (HttpResponseMessage answer in answers)
+        {
+            answer.Dispose();
+        }
+        int admitted = Math.Min(100, loginsPerMinute);
+        string seen = string.Join(", ", counts.Select(c => $"{(int)c.Key}: {c.Value}"));
+        // 401 is a password checked (and wrong); 423 the lock, checked first; 429 the rate limit.
+        Assert.True(counts.GetValueOrDefault(HttpStatusCode.Unauthorized) == 5, $"password checks: {seen}");
+        Assert.True(counts.GetValueOrDefault(HttpStatusCode.Locked) == admitted - 5, seen);
+        Assert.True(counts.GetValueOrDefault(HttpStatusCode.TooManyRequests) == 100 - admitted, seen);
+        Assert.Single(host.Store.AuditLog(0, 200).Page, a => a.Action == "session.lockout");
+        // Locked for the right password too.
+        await client.Post("/api/v1/session", new { name = "viewer", password = DashboardHost.ViewerPassword }).Expect(loginsPerMinute > 100 ? HttpStatusCode.Locked : HttpStatusCode.TooManyRequests);
+    }
+
     [Fact]
     public async Task Logins_are_rate_limited_per_client_address()
     {

@@ -92,6 +92,83 @@ public sealed partial class ServingTests
         }
     }
 
+    [Fact]
+    public async Task Https_responses_carry_hsts_and_http_ones_do_not()
+    {
+        string directory = Directory.CreateTempSubdirectory("ps-hsts-").FullName;
+        try
+        {
+            using var key = RSA.Create(2048);
+            var request = new CertificateRequest("CN=127.0.0.1", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+            var san = new SubjectAlternativeNameBuilder();
+            san.AddIpAddress(IPAddress.Loopback);
+            request.CertificateExtensions.Add(san.Build());
+            using X509Certificate2 certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-1), DateTimeOffset.UtcNow.AddDays(1));
+            string cert = Path.Combine(directory, "cert.pem");
+            File.WriteAllText(cert, certificate.ExportCertificatePem() + "\n" + key.ExportPkcs8PrivateKeyPem()); // the key in the same file
+
+            await using (DashboardHost host = DashboardHost.Start(o =>
+            {
+                o.Urls = "https://127.0.0.1:0";
+                o.CertificateFile = cert;
+            }))
+            {
+                using var handler = new HttpClientHandler { ServerCertificateCustomValidationCallback = (_, presented, _, _) => presented?.Thumbprint == certificate.Thumbprint };
+                using var client = new HttpClient(handler) { BaseAddress = host.Address };
+                foreach (string path in new[] { "/", "/api/v1/session", "/api/v1/alerts", "/no-such-page" })
+                {
+                    using HttpResponseMessage response = await client.GetAsync(path);
+                    Assert.True(response.Headers.TryGetValues("Strict-Transport-Security", out var values), $"no HSTS on {path} ({(int)response.StatusCode})");
+                    Assert.Equal("max-age=31536000", Assert.Single(values));
+                }
+            }
+
+            await using DashboardHost plain = DashboardHost.Start();
+            using var http = new HttpClient { BaseAddress = plain.Address };
+            using HttpResponseMessage clear = await http.GetAsync("/");
+            Assert.Equal(HttpStatusCode.OK, clear.StatusCode);
+            Assert.False(clear.Headers.Contains("Strict-Transport-Security"), "HSTS over plain http, where browsers ignore it (RFC 6797 §8.1)");
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    [Theory]
+    [InlineData("garbage")]
+    [InlineData("key-only")]
+    public void A_certificate_file_that_holds_no_usable_certificate_stops_run_with_the_key_the_file_and_the_fix(string content)
+    {
+        string directory = Directory.CreateTempSubdirectory("ps-tls-bad-").FullName;
+        try
+        {
+            string cert = Path.Combine(directory, "cert.pem");
+            if (content == "garbage")
+            {
+                File.WriteAllBytes(cert, [.. Enumerable.Range(0, 512).Select(i => (byte)(i * 37))]);
+            }
+            else
+            {
+                using var key = RSA.Create(2048);
+                File.WriteAllText(cert, key.ExportPkcs8PrivateKeyPem()); // a key, and no certificate
+            }
+            string cli = Path.Combine(AppContext.BaseDirectory, "PortSentinel.Cli.dll");
+            var (exit, _, stderr) = ProcessRunner.RunApart("dotnet",
+                [cli, "run", "--interface", "lo", "--data-dir", Path.Combine(directory, "data"), "--firewall", "dry-run", "--urls", "https://127.0.0.1:0",
+                 "--set", $"Dashboard:CertificateFile={cert}"],
+                TimeSpan.FromSeconds(60));
+            Assert.Equal(2, exit); // ExitCodes.BadConfiguration
+            Assert.Contains($"Dashboard:CertificateFile is \"{cert}\", which holds no usable certificate", stderr);
+            Assert.Contains("give a PEM certificate", stderr);
+            Assert.DoesNotContain("Unhandled", stderr);
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
     [Theory]
     [InlineData("Urls", "ftp://127.0.0.1:21", "Dashboard:Urls has \"ftp://127.0.0.1:21\"")]
     [InlineData("Urls", "https://127.0.0.1:8443", "Dashboard:CertificateFile is needed for https://127.0.0.1:8443")]

@@ -52,6 +52,10 @@ internal static unsafe partial class LibPcap
     [LibraryImport(Library, EntryPoint = "pcap_breakloop")]
     public static partial void pcap_breakloop(PcapHandle handle);
 
+    /// <summary>A savefile's stdio stream (pcap_file(3PCAP)); valid while the handle is open, null for a live device.</summary>
+    [LibraryImport(Library, EntryPoint = "pcap_file")]
+    public static partial nint pcap_file(PcapHandle handle);
+
     [LibraryImport(Library, EntryPoint = "pcap_geterr")]
     public static partial nint pcap_geterr(PcapHandle handle);
 

@@ -38,24 +38,34 @@ public sealed partial class SqliteStore
     public bool SetRole(string name, string role) => Change("UPDATE users SET role = $role WHERE name = $name", ("$name", name), ("$role", role)) == 1;
 
     /// <summary>
-    /// Counts a failed login; the <paramref name="lockAfter"/>th in a row locks the account until
-    /// <paramref name="now"/> + <paramref name="lockFor"/> and starts the count again. Returns the lock, if one is now set.
+    /// Admits a login attempt and counts it as failed before its password is checked, in one
+    /// statement: parallel attempts cannot all pass the lock check before any of them is counted (100
+    /// at once had 6 passwords checked against a lockout after 5). The <paramref name="lockAfter"/>th
+    /// in a row sets the lock, until <paramref name="now"/> + <paramref name="lockFor"/>, and starts the
+    /// count again; <see cref="LoginSucceeded"/> clears both when the password was right. An attempt
+    /// while the lock holds is not admitted and not counted.
     /// </summary>
-    public DateTimeOffset? LoginFailed(string name, int lockAfter, TimeSpan lockFor, DateTimeOffset now)
+    public LoginAttempt BeginLogin(string name, int lockAfter, TimeSpan lockFor, DateTimeOffset now)
     {
-        lock (_gate)
+        DateTimeOffset until = now + lockFor;
+        List<DateTimeOffset?> admitted = Read(
+            """
+            UPDATE users SET
+                failures = CASE WHEN failures + 1 >= $after THEN 0 ELSE failures + 1 END,
+                locked_until = CASE WHEN failures + 1 >= $after THEN $until ELSE NULL END
+            WHERE name = $name AND (locked_until IS NULL OR locked_until <= $now)
+            RETURNING locked_until
+            """,
+            row => TimeOrNull(row, 0),
+            ("$name", name), ("$after", lockAfter), ("$until", Ms(until)), ("$now", Ms(now)));
+        if (admitted is [var locks])
         {
-            if (User(name) is not { } user)
-            {
-                return null;
-            }
-            bool lockNow = user.Failures + 1 >= lockAfter;
-            Change("UPDATE users SET failures = $failures, locked_until = $until WHERE name = $name",
-                ("$name", name), ("$failures", lockNow ? 0 : user.Failures + 1), ("$until", Ms(lockNow ? now + lockFor : user.LockedUntil)));
-            return lockNow ? now + lockFor : null;
+            return new LoginAttempt(true, locks);
         }
+        return new LoginAttempt(false, User(name)?.LockedUntil);
     }
 
+    /// <summary>The password was right: the count of failures in a row and any lock are cleared.</summary>
     public void LoginSucceeded(string name) => Change("UPDATE users SET failures = 0, locked_until = NULL WHERE name = $name", ("$name", name));
 
     public long AddToken(string name, string role, string hash, string createdBy, DateTimeOffset created)

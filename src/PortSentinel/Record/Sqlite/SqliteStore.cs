@@ -52,6 +52,10 @@ public sealed partial class SqliteStore : IDisposable
         catch (SqliteException e)
         {
             connection.Dispose();
+            if (NotWritable(dataDirectory, path) is { } problem)
+            {
+                throw new StoreException($"{problem} (SQLite: {e.Message})", e);
+            }
             throw new StoreException($"{path}: {e.Message} (SQLite error {e.SqliteErrorCode}). If the file is damaged or not a PortSentinel database, move it aside and start again: a new one is created.", e);
         }
         catch
