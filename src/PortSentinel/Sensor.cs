@@ -113,6 +113,7 @@ public sealed class Sensor : IDisposable
     {
         _responder.Integrity.SetUp(_responder.Decider);
         _worker.Every(_sweepEvery, "retrying refused bans", _responder.Retries.RetryDue);
+        _worker.Every(_sweepEvery, "deciding again what the ban cap refused", _responder.RedecideOverCap);
         _worker.Every(_sweepEvery, "lifting expired bans", () => BanExpiry.Lift(_respond.Store, _respond.Firewall, _respond.Time.GetUtcNow(), _respond.Log));
         _worker.Every(LiveCaptures.CheckEvery, "reading capture statistics", _captures.ReportDrops);
         _worker.Every(LiveCaptures.CheckEvery, "checking the firewall", _responder.Integrity.Check);

@@ -69,11 +69,7 @@ public sealed class Decider
         {
             return new Decision(detection, severity, DecisionAction.Log, null, offence, $"severity {severity}{known} is below {DecideOptions.Section}:{nameof(DecideOptions.BlockAt)} ({_options.BlockAt})");
         }
-        while (_recentBans.Count > 0 && now - _recentBans.Peek() >= _oneMinute)
-        {
-            _recentBans.Dequeue();
-        }
-        if (_recentBans.Count >= _options.MaxBansPerMinute)
+        if (!HasRoom(now))
         {
             return new Decision(detection, severity, DecisionAction.OverCap, null, offence, $"{_recentBans.Count} bans in the last minute reach {DecideOptions.Section}:{nameof(DecideOptions.MaxBansPerMinute)}; not blocked");
         }
@@ -81,6 +77,16 @@ public sealed class Decider
         TimeSpan? banFor = BanLength(offence, reputation?.BanFactor ?? 1);
         string length = banFor is { } d ? $"for {d}" : "until lifted by hand";
         return new Decision(detection, severity, DecisionAction.Block, banFor, offence, $"severity {severity}{known}, offence {offence}: blocked {length}");
+    }
+
+    /// <summary>Whether a ban decided at <paramref name="now"/> stays within <see cref="DecideOptions.MaxBansPerMinute"/>.</summary>
+    public bool HasRoom(DateTimeOffset now)
+    {
+        while (_recentBans.Count > 0 && now - _recentBans.Peek() >= _oneMinute)
+        {
+            _recentBans.Dequeue();
+        }
+        return _recentBans.Count < _options.MaxBansPerMinute;
     }
 
     /// <summary>Why a manual ban of <paramref name="network"/> must be refused, or null when it may go ahead.</summary>

@@ -9,7 +9,8 @@ namespace PortSentinel.Respond;
 /// <summary>
 /// Deciding, then acting, for one detection at a time, on the respond thread: the decision, the
 /// firewall change, the log line, the alert recorded and published, the ban recorded; a refused
-/// ban handed to <see cref="BanRetries"/>. Also completes the alert of a scan that ended, and
+/// ban handed to <see cref="BanRetries"/>; a scanner the per-minute cap refused decided again when
+/// the cap has room (<see cref="RedecideOverCap"/>). Also completes the alert of a scan that ended, and
 /// takes a new configuration (<see cref="Reconfigure"/>) before the next decision.
 /// </summary>
 public sealed partial class Responder
@@ -98,6 +99,10 @@ public sealed partial class Responder
             _context.Counters.Detected(detection.Kinds, own);
         }
         _context.Feed.Publish(new AlertEvent(now, AlertRecord.From(alert, detection, decision, now), Ended: false, known));
+        if (!detection.Final)
+        {
+            NoteOverCap(detection, decision, alert);
+        }
         if (known is null && Reputation is { } reputation)
         {
             AwaitReputation(reputation, detection, decision, alert);
@@ -126,6 +131,7 @@ public sealed partial class Responder
     {
         ArgumentNullException.ThrowIfNull(detection);
         _context.Log($"ENDED {detection.Source} kinds={string.Join(',', ScanKindNames.Names(detection.Kinds))} targets={detection.TargetCount} ports={detection.Ports} probes={detection.Probes}");
+        EndOverCap(detection);
         return (_openAlerts.Remove(detection.Source, out long id) ? id : null, detection);
     }
 

@@ -103,10 +103,44 @@ public sealed class ResponderTests : IDisposable
         Assert.Equal([NetPrefix.Parse("203.0.113.2")], firewall.List().Select(e => e.Network));
     }
 
-    private (RespondContext Context, Responder Responder) Stage(IFirewall firewall, IReadOnlyList<NetPrefix>? allowed = null)
+    [Fact]
+    public void A_scanner_the_ban_cap_refused_is_decided_again_as_soon_as_the_cap_has_room()
+    {
+        var firewall = new DryRunFirewall(_clock);
+        var (_, responder) = Stage(firewall, decide: new DecideOptions { MaxBansPerMinute = 1 });
+        responder.Respond(Scans.Vertical("203.0.113.1", ports: 30) with { Final = false });
+        responder.Respond(Scans.Vertical("203.0.113.2", ports: 30) with { Final = false });
+        Assert.Contains(_log, l => l.StartsWith("DETECTED 203.0.113.2 ", StringComparison.Ordinal) && l.Contains("action=overcap", StringComparison.Ordinal));
+        Assert.Equal([NetPrefix.Parse("203.0.113.1")], firewall.List().Select(e => e.Network));
+
+        responder.RedecideOverCap(); // the cap is still full
+        Assert.Single(firewall.List());
+        _clock.Advance(TimeSpan.FromSeconds(61));
+        responder.RedecideOverCap();
+        Assert.Equal(2, firewall.List().Count);
+        Assert.Contains(_log, l => l.StartsWith("BANNED 203.0.113.2 for 3600s", StringComparison.Ordinal));
+        Assert.Equal(2, _store.DetectionCount()); // decided again on its own alert, not a new one
+        responder.RedecideOverCap(); // nothing waits any more
+        Assert.Single(_log, l => l.StartsWith("BANNED 203.0.113.2 ", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void A_refused_scan_that_ends_is_decided_once_more_with_its_whole_evidence()
+    {
+        var firewall = new DryRunFirewall(_clock);
+        var (_, responder) = Stage(firewall, decide: new DecideOptions { MaxBansPerMinute = 1 });
+        responder.Respond(Scans.Vertical("203.0.113.1", ports: 30) with { Final = false });
+        responder.Respond(Scans.Vertical("203.0.113.2", ports: 30) with { Final = false });
+        _clock.Advance(TimeSpan.FromSeconds(61));
+        responder.RecordEnded([responder.Ending(Scans.Vertical("203.0.113.2", ports: 300))]);
+        Assert.Contains(_log, l => l.StartsWith("BANNED 203.0.113.2 ", StringComparison.Ordinal));
+        Assert.Equal(2, _store.DetectionCount());
+    }
+
+    private (RespondContext Context, Responder Responder) Stage(IFirewall firewall, IReadOnlyList<NetPrefix>? allowed = null, DecideOptions? decide = null)
     {
         var context = new RespondContext(firewall, _store, new SensorFeed(), _log.Enqueue, _clock);
-        var responder = new Responder(context, new Decider(new Allowlist(HostFacts.Read(), allowed ?? []), new DecideOptions()), new FirewallOptions());
+        var responder = new Responder(context, new Decider(new Allowlist(HostFacts.Read(), allowed ?? []), decide ?? new DecideOptions()), new FirewallOptions());
         return (context, responder);
     }
 
