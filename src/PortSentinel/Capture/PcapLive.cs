@@ -44,7 +44,7 @@ public sealed class LiveCaptureOptions
         // 0 would wait for a full block however long it takes; beyond a second a probe reaches the detector that late.
         OptionRange.Check(errors, $"{Section}:{nameof(ReadTimeoutMilliseconds)}", ReadTimeoutMilliseconds, 1, 1000, "milliseconds");
         // The ring is kernel memory locked per interface.
-        OptionRange.Check(errors, $"{Section}:{nameof(BufferBytes)}", BufferBytes, 1 << 20, 1 << 30, "bytes");
+        OptionRange.Check(errors, $"{Section}:{nameof(BufferBytes)}", BufferBytes, 1 << 16, 1 << 30, "bytes");
         // And at most a quarter of what this process may use (a cgroup limit counts the ring too),
         // leaving the rest to the detector's tables (half) and everything else.
         long available = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;

@@ -26,7 +26,7 @@ public sealed class SettingRangesTests : IDisposable
     [InlineData("Capture:SnapLength=0", "Capture:SnapLength is 0; give 64 to 262144 bytes")]
     [InlineData("Capture:SnapLength=1000000", "Capture:SnapLength is 1000000; give 64 to 262144 bytes")]
     [InlineData("Capture:ReadTimeoutMilliseconds=0", "Capture:ReadTimeoutMilliseconds is 0; give 1 to 1000 milliseconds")]
-    [InlineData("Capture:BufferBytes=-5", "Capture:BufferBytes is -5; give 1048576 to 1073741824 bytes")]
+    [InlineData("Capture:BufferBytes=-5", "Capture:BufferBytes is -5; give 65536 to 1073741824 bytes")]
     [InlineData("Detection:WindowSeconds=0", "Detection:WindowSeconds is 0; give 1 to 86400 seconds")]
     [InlineData("Detection:SlowWindowSeconds=100000000", "Detection:SlowWindowSeconds is 100000000; give 2 to 604800 seconds")]
     [InlineData("Detection:VerticalPorts=70000", "Detection:VerticalPorts is 70000; give 1 to 65535")]
