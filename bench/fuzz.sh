@@ -20,8 +20,8 @@ done
 
 export PATH="$PATH:$HOME/.dotnet/tools"
 missing=()
-command -v afl-fuzz >/dev/null || missing+=("afl-fuzz: apt-get install afl++")
-command -v sharpfuzz >/dev/null || missing+=("sharpfuzz: dotnet tool install --global SharpFuzz.CommandLine --version 2.3.0")
+command -v afl-fuzz >/dev/null || missing+=("afl-fuzz: apt-get install afl++ (or deploy/install-deps.sh --fuzz)")
+command -v sharpfuzz >/dev/null || missing+=("sharpfuzz: dotnet tool install --global SharpFuzz.CommandLine --version 2.3.0 (or deploy/install-deps.sh --fuzz)")
 if ((${#missing[@]})); then
   printf 'fuzz: missing %s\n' "${missing[@]}" >&2
   exit 1
@@ -45,7 +45,9 @@ export AFL_SKIP_CPUFREQ=1
 # The target is the dotnet host, which afl-fuzz's own instrumentation check cannot see into.
 export AFL_SKIP_BIN_CHECK=1
 export AFL_NO_UI=1 AFL_NO_AFFINITY=1 AFL_QUIET=1
-export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_TieredPGO=0
+export DOTNET_CLI_TELEMETRY_OPTOUT=1
+# The settings target reads the environment as run does: the shell's own settings stay out of it.
+for v in $(compgen -e PORTSENTINEL__ || true); do unset "$v"; done
 
 declare -A stats
 for t in "${targets[@]}"; do
