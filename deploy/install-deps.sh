@@ -3,24 +3,34 @@
 #   deploy/install-deps.sh           what the sensor needs at run time
 #   deploy/install-deps.sh --test    and what the test suite needs
 #   deploy/install-deps.sh --corpus  and what tests/corpus/generate.sh needs to record captures
+#   deploy/install-deps.sh --fuzz    and what bench/fuzz.sh needs (afl++, the sharpfuzz dotnet tool); CI does not fuzz
 set -euo pipefail
 
 runtime=(libpcap0.8 libnftables1 nftables)
 test=(nmap iproute2 fail2ban ipset iptables socat chromium)
 corpus=(nmap tcpdump iproute2 dnsutils traceroute python3 curl iputils-ping wireshark-common)
+fuzz=(afl++)
+sharpfuzz=
 
 wanted=("${runtime[@]}")
 for arg in "$@"; do
   case "$arg" in
     --test) wanted+=("${test[@]}") ;;
     --corpus) wanted+=("${test[@]}" "${corpus[@]}") ;;
-    *) echo "install-deps: unknown option $arg (use --test or --corpus)" >&2; exit 2 ;;
+    --fuzz) wanted+=("${fuzz[@]}"); sharpfuzz=yes ;;
+    *) echo "install-deps: unknown option $arg (use --test, --corpus or --fuzz)" >&2; exit 2 ;;
   esac
 done
 
 if ! command -v dotnet >/dev/null || ! dotnet --list-sdks | grep -q '^10\.'; then
   echo "install-deps: the .NET 10 SDK is missing; install it first (https://learn.microsoft.com/dotnet/core/install/linux-debian)." >&2
   exit 1
+fi
+
+# SharpFuzz's instrumenter is a dotnet tool, from NuGet (the version docs/fuzzing.md names).
+if [[ -n $sharpfuzz ]] && ! command -v sharpfuzz >/dev/null && [[ ! -x $HOME/.dotnet/tools/sharpfuzz ]]; then
+  echo "install-deps: installing the sharpfuzz dotnet tool (SharpFuzz.CommandLine 2.3.0)"
+  dotnet tool install --global SharpFuzz.CommandLine --version 2.3.0 >/dev/null
 fi
 
 missing=()

@@ -16,6 +16,10 @@ public static class SettingsOverlay
 
     private static readonly JsonSerializerOptions _indented = new() { WriteIndented = true };
 
+    // A JsonObject reads its properties only when first used, and a key given twice would then
+    // throw ArgumentException far from here: refused while parsing, as the JSON error it is.
+    private static readonly JsonDocumentOptions _strict = new() { AllowDuplicateProperties = false };
+
     public static string PathIn(string dataDirectory) => Path.Combine(dataDirectory, FileName);
 
     /// <summary>The overlay in <paramref name="path"/>; empty when there is none.</summary>
@@ -27,7 +31,7 @@ public static class SettingsOverlay
         }
         try
         {
-            return JsonNode.Parse(File.ReadAllText(path)) as JsonObject
+            return JsonNode.Parse(File.ReadAllText(path), documentOptions: _strict) as JsonObject
                 ?? throw new SettingsException($"{path} is not a JSON object. It holds the changes made on the dashboard's Settings page: fix it, or delete it to drop them.");
         }
         catch (JsonException e)

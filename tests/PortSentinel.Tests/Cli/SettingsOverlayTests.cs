@@ -68,6 +68,19 @@ public sealed class SettingsOverlayTests : IDisposable
         Assert.Contains("delete it", e.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("""{ "Decide": { "BanSeconds": 60 }, "Decide": { "BanSeconds": 120 } }""")]
+    [InlineData("""{ "Detection": { "VerticalPorts": 5, "VerticalPorts": 6 } }""")]
+    public void An_overlay_with_a_key_given_twice_stops_loading_with_the_file_named(string overlay)
+    {
+        // Found by fuzzing the settings (tests/fuzz/crashes/settings/overlay-duplicate-key.json):
+        // JsonObject reads its properties lazily and threw ArgumentException out of Load.
+        SettingsSources sources = Sources(File3);
+        File.WriteAllText(sources.OverlayFile!, overlay);
+        var e = Assert.Throws<SettingsException>(() => SensorSettings.Load(sources));
+        Assert.Contains(sources.OverlayFile!, e.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Setting_makes_the_sections_on_the_way_and_removing_prunes_the_empty_ones()
     {
