@@ -6,7 +6,9 @@
 # every CPU busy, and prints one row per scan: the ports nmap learned (median and most) and the
 # sensor's own reaction (the BANNED line's sensor=, median). Everything it creates is removed.
 #   sudo bench/live/guard.sh [RUNS]
-# Needs nmap, stress-ng, python3 and iproute2. LOAD=0 runs without stress-ng.
+# Needs nmap, stress-ng, python3 and iproute2. LOAD=0 runs without stress-ng. NMAP_LIMIT (default
+# 15) cuts each scan short after that many seconds: a scanner held or banned learns nothing more,
+# and nmap would back off on the silence for minutes.
 set -euo pipefail
 runs=${1:-5}
 here=$(dirname "$0")
@@ -20,7 +22,7 @@ printf '| scan | ports learned, median | most | sensor reaction, median ms | ban
 for scan in -sS -sT -sF -sX -sN -sM -sA -sW -sU; do
   ports="-p 1-1000"
   [ "$scan" = -sU ] && ports="--top-ports 100"
-  out=$(SCAN=$scan PORTS=$ports DUMP=0 NMAP_LIMIT=${NMAP_LIMIT:-60} "$here/reaction.sh" "$runs" -T4)
+  out=$(SCAN=$scan PORTS=$ports DUMP=0 NMAP_LIMIT=${NMAP_LIMIT:-15} "$here/reaction.sh" "$runs" -T4)
   learned=$(grep -oE 'learned [0-9]+' <<<"$out" | awk '{ print $2 }')
   sensor=$(grep -oE 'sensor=[0-9.]+ms' <<<"$out" | grep -oE '[0-9.]+' || true)
   banned=$(grep -c 'BANNED' <<<"$out" || true)

@@ -55,11 +55,7 @@ public sealed partial class ServingTests
         try
         {
             using var key = RSA.Create(2048);
-            var request = new CertificateRequest("CN=127.0.0.1", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
-            var san = new SubjectAlternativeNameBuilder();
-            san.AddIpAddress(IPAddress.Loopback);
-            request.CertificateExtensions.Add(san.Build());
-            using X509Certificate2 certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-1), DateTimeOffset.UtcNow.AddDays(1));
+            using X509Certificate2 certificate = SelfSignedForLoopback(key);
             string cert = Path.Combine(directory, "cert.pem");
             string pem = Path.Combine(directory, "key.pem");
             File.WriteAllText(cert, certificate.ExportCertificatePem());
@@ -99,11 +95,7 @@ public sealed partial class ServingTests
         try
         {
             using var key = RSA.Create(2048);
-            var request = new CertificateRequest("CN=127.0.0.1", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
-            var san = new SubjectAlternativeNameBuilder();
-            san.AddIpAddress(IPAddress.Loopback);
-            request.CertificateExtensions.Add(san.Build());
-            using X509Certificate2 certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-1), DateTimeOffset.UtcNow.AddDays(1));
+            using X509Certificate2 certificate = SelfSignedForLoopback(key);
             string cert = Path.Combine(directory, "cert.pem");
             File.WriteAllText(cert, certificate.ExportCertificatePem() + "\n" + key.ExportPkcs8PrivateKeyPem()); // the key in the same file
 
@@ -181,5 +173,15 @@ public sealed partial class ServingTests
         typeof(DashboardOptions).GetProperty(key)!.SetValue(options, key is "Urls" or "CertificateFile" ? value : int.Parse(value, System.Globalization.CultureInfo.InvariantCulture));
         Assert.Contains(options.Validate(), e => e.StartsWith(message, StringComparison.Ordinal));
         Assert.Empty(new DashboardOptions().Validate());
+    }
+
+    /// <summary>A certificate for 127.0.0.1 signed by <paramref name="key"/>, valid for a day.</summary>
+    private static X509Certificate2 SelfSignedForLoopback(RSA key)
+    {
+        var request = new CertificateRequest("CN=127.0.0.1", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        var san = new SubjectAlternativeNameBuilder();
+        san.AddIpAddress(IPAddress.Loopback);
+        request.CertificateExtensions.Add(san.Build());
+        return request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-1), DateTimeOffset.UtcNow.AddDays(1));
     }
 }
