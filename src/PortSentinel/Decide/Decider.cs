@@ -69,7 +69,10 @@ public sealed class Decider
         {
             return new Decision(detection, severity, DecisionAction.Log, null, offence, $"severity {severity}{known} is below {DecideOptions.Section}:{nameof(DecideOptions.BlockAt)} ({_options.BlockAt})");
         }
-        if (!HasRoom(now))
+        // A scanner that has shown it is at its address is never refused for the cap: a storm of
+        // forged sources cannot spend the budget that it needs. Its ban still counts against the cap.
+        bool room = HasRoom(now);
+        if (!room && !detection.Verified)
         {
             return new Decision(detection, severity, DecisionAction.OverCap, null, offence, $"{_recentBans.Count} bans in the last minute reach {DecideOptions.Section}:{nameof(DecideOptions.MaxBansPerMinute)}; not blocked");
         }

@@ -52,6 +52,13 @@ public sealed record Detection
     /// <summary>True for the report made when the scan ended; false for the early one.</summary>
     public required bool Final { get; init; }
 
+    /// <summary>
+    /// The source has shown it is at its address: it acknowledged a SYN-ACK sent to it (an ACK,
+    /// data or a RST+ACK carrying its sequence number plus one), which a sender of forged packets
+    /// never sees. A connect scan (nmap -sT) of an open port does; a SYN scan's bare RST does not.
+    /// </summary>
+    public bool Verified { get; init; }
+
     /// <summary>A contact with a port of the connect-mode trap at <paramref name="now"/>: a tripwire hit, whose one contact is the whole evidence.</summary>
     public static Detection Trapped(NetAddress source, NetAddress target, ushort port, byte protocol, DateTimeOffset now)
     {

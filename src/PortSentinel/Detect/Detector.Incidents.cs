@@ -44,6 +44,7 @@ public sealed partial class Detector
             incident.AddProtocols(source.Protocols);
             incident.MaxTrw = source.Trw;
             incident.Flags |= flags;
+            incident.Verified = source.Verified;
             if (incident.Kinds(_options) == ScanKinds.None)
             {
                 ScanKinds shape = Shape(source.FailedPorts.Estimate(), source.FailedHosts.Estimate());

@@ -24,7 +24,7 @@ public sealed partial class Detector
         int slot = _flows.Find(p.Destination, p.Source, p.SourcePort, IpProtocol.Tcp, _now);
         if (slot >= 0)
         {
-            return OnTcpAnswer(slot, f);
+            return OnTcpAnswer(slot, p, f);
         }
         slot = _flows.Find(p.Source, p.Destination, p.DestinationPort, IpProtocol.Tcp, _now);
         if (slot >= 0)
@@ -45,13 +45,14 @@ public sealed partial class Detector
     }
 
     /// <summary>A segment from the responder of a contact we saw opened.</summary>
-    private bool OnTcpAnswer(int slot, TcpFlags f)
+    private bool OnTcpAnswer(int slot, in Packet p, TcpFlags f)
     {
         ref Flow reply = ref _flows.At(slot);
         if ((f & (TcpFlags.Syn | TcpFlags.Ack)) == (TcpFlags.Syn | TcpFlags.Ack))
         {
             if (reply.State == FlowState.Pending)
             {
+                _flows.Ends(slot).Answer = p.TcpSequence + 1;
                 Resolve(slot, FlowState.Open);
             }
         }
@@ -82,12 +83,28 @@ public sealed partial class Detector
         return IsFinal(reply.State, IpProtocol.Tcp);
     }
 
+    // Once per contact, at its first answer to the SYN-ACK.
+    private void Verify(in NetAddress initiator)
+    {
+        ref SourceState source = ref Source(initiator);
+        source.Verified = true;
+        source.Incident?.Verified = true;
+    }
+
     /// <summary>A further segment from the initiator of a known contact.</summary>
     private bool OnTcpContinuation(int slot, in Packet p, TcpFlags f)
     {
         ref Flow own = ref _flows.At(slot);
         if (own.State is FlowState.Open or FlowState.Handshaken)
         {
+            ref FlowEnds ends = ref _flows.Ends(slot);
+            if (own.State == FlowState.Open && (f & TcpFlags.Ack) != 0 && p.TcpAcknowledgment == ends.Answer)
+            {
+                // It acknowledged the responder's SYN-ACK, whose sequence number a sender of
+                // forged packets never sees: it is at its address. (A bare RST, which nmap's
+                // SYN scan sends, proves nothing: its sequence number is the initiator's own.)
+                Verify(ends.Initiator);
+            }
             if (p.PayloadLength > 0)
             {
                 own.State = FlowState.Established;

@@ -73,6 +73,12 @@ internal struct FlowEnds
     /// <summary>The responder's port, or the request type for ICMP.</summary>
     public ushort Port;
     public byte Protocol;
+
+    /// <summary>
+    /// For a TCP contact the responder accepted: the acknowledgment number that answers its
+    /// SYN-ACK (its initial sequence number plus one), which only a host that received it knows.
+    /// </summary>
+    public uint Answer;
 }
 
 /// <summary>

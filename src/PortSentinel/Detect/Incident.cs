@@ -68,6 +68,9 @@ internal sealed class Incident
 
     public bool IsClosed { get; set; }
 
+    /// <summary>The source answered a SYN-ACK sent to it (<see cref="Detection.Verified"/>).</summary>
+    public bool Verified { get; set; }
+
     public int Open { get; private set; }
 
     public int Closed { get; private set; }
@@ -297,6 +300,7 @@ internal sealed class Incident
             Confidence = Math.Round(confidence, 4),
             Outcomes = new DetectionOutcomes(Open, Closed, Unreachable, Unanswered, Dropped),
             Final = final,
+            Verified = Verified,
         };
     }
 

@@ -40,6 +40,9 @@ internal struct SourceState
     /// <summary>The short-window thresholds were crossed at least once.</summary>
     public bool ShortCrossed;
 
+    /// <summary>It answered a SYN-ACK sent to it: it is at its address (<see cref="Detection.Verified"/>).</summary>
+    public bool Verified;
+
     /// <summary>The open detection of this source, if any.</summary>
     public Incident? Incident;
 }

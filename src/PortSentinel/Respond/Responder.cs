@@ -82,7 +82,7 @@ public sealed partial class Responder
         double reaction = (done - detection.First).TotalMilliseconds;
         double own = (done - detection.Last).TotalMilliseconds;
         // fail2ban matches "DETECTED <HOST>" (deploy/fail2ban/filter.d/portsentinel.conf).
-        _context.Log($"DETECTED {detection.Source} kinds={kinds} severity={decision.Severity.ToString().ToLowerInvariant()} action={decision.Action.ToString().ToLowerInvariant()} trigger={detection.Trigger} ports={detection.Ports} targets={detection.TargetCount}: {decision.Reason}");
+        _context.Log($"DETECTED {detection.Source} kinds={kinds} severity={decision.Severity.ToString().ToLowerInvariant()} action={decision.Action.ToString().ToLowerInvariant()} trigger={detection.Trigger} ports={detection.Ports} targets={detection.TargetCount} verified={(detection.Verified ? "yes" : "no")}: {decision.Reason}");
         long alert;
         if (raised is { } id)
         {

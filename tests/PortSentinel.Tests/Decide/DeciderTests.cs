@@ -84,6 +84,20 @@ public class DeciderTests
     }
 
     [Fact]
+    public void A_scanner_that_has_shown_its_address_is_banned_though_a_storm_of_others_filled_the_cap()
+    {
+        var decider = Decider(new DecideOptions { MaxBansPerMinute = 10 });
+        for (int i = 1; i <= 10; i++)
+        {
+            Assert.Equal(DecisionAction.Block, decider.Decide(Scan($"203.0.113.{i}", ScanKinds.TcpSyn), 0, _t0.AddSeconds(i)).Action);
+        }
+        Assert.Equal(DecisionAction.OverCap, decider.Decide(Scan("198.51.100.7", ScanKinds.TcpSyn), 0, _t0.AddSeconds(11)).Action);
+        Assert.Equal(DecisionAction.Block, decider.Decide(Scan("198.51.100.7", ScanKinds.TcpSyn) with { Verified = true }, 0, _t0.AddSeconds(12)).Action);
+        // Its ban counts: a minute after the first ten, the cap has room for ten less the one it made.
+        Assert.False(decider.HasRoom(_t0.AddSeconds(60.5)));
+    }
+
+    [Fact]
     public void A_storm_of_sources_is_capped_per_minute_and_the_rest_are_logged_not_dropped()
     {
         var decider = Decider(new DecideOptions { MaxBansPerMinute = 10 });

@@ -498,6 +498,24 @@ public class DetectorTests
         Assert.Equal(["tcp-syn", "tcp-fin", "tcp-xmas", "tcp-null"], Kinds(d));
     }
 
+    [Theory]
+    [InlineData(TcpFlags.Ack, 1001u, true)] // a connect scan completes the handshake
+    [InlineData(TcpFlags.Rst | TcpFlags.Ack, 1001u, true)]
+    [InlineData(TcpFlags.Rst, 0u, false)] // nmap -sS's bare RST: its sequence number is its own
+    [InlineData(TcpFlags.Ack, 77u, false)] // a forged ACK that guessed wrong
+    public void A_scanner_is_verified_only_by_acknowledging_the_syn_ack_it_was_sent(TcpFlags answer, uint ack, bool verified)
+    {
+        var h = new DetectorHarness();
+        h.Feed(Tcp(_scanner, 40000, _target, 80, TcpFlags.Syn));
+        h.Feed(Tcp(_target, 80, _scanner, 40000, TcpFlags.Syn | TcpFlags.Ack) with { TcpSequence = 1000 });
+        h.Feed(Tcp(_scanner, 40000, _target, 80, answer) with { TcpAcknowledgment = ack });
+        for (ushort port = 1; port <= 10; port++)
+        {
+            h.SynToClosed(_scanner, _target, port);
+        }
+        Assert.Equal(verified, Assert.Single(h.Raised).Verified);
+    }
+
     [Fact]
     public void Invalid_options_are_refused_naming_the_key()
     {
