@@ -41,18 +41,12 @@ public static partial class BenchCommand
     {
         using PcapFile file = PcapFile.Open(path);
         var sink = new CountingSink();
-        GC.Collect();
-        GC.WaitForPendingFinalizers();
-        long allocated = GC.GetAllocatedBytesForCurrentThread();
-        var clock = Stopwatch.StartNew();
-        long packets = file.ReadAll(sink);
-        clock.Stop();
-        allocated = GC.GetAllocatedBytesForCurrentThread() - allocated;
-        if (sink.Frames != packets)
+        RunResult result = Timed(() => file.ReadAll(sink));
+        if (sink.Frames != result.Packets)
         {
-            throw new InvalidOperationException($"libpcap delivered {sink.Frames} frames but reported {packets}.");
+            throw new InvalidOperationException($"libpcap delivered {sink.Frames} frames but reported {result.Packets}.");
         }
-        return new RunResult(packets, clock.Elapsed, allocated);
+        return result;
     }
 
     private static FullRun ReadFull(string path)
@@ -61,21 +55,27 @@ public static partial class BenchCommand
         var sink = new CollectingSink();
         var detector = new Detector(new DetectorOptions(), sink);
         var processor = new CaptureProcessor(detector, file.LinkType);
+        RunResult result = Timed(() => file.ReadAll(processor));
+        // The end of input closes the open detections; that is reporting, not per-packet work.
+        detector.Flush();
+        return new FullRun(
+            result,
+            result.Packets > 0 ? (double)detector.Counters.SettledSkips / result.Packets : 0,
+            processor.Decoded.Malformed,
+            processor.Decoded.MalformedByReason(),
+            sink.Detections);
+    }
+
+    // One read, timed, with what it allocated on this thread; a collection first, so that none falls inside.
+    private static RunResult Timed(Func<long> read)
+    {
         GC.Collect();
         GC.WaitForPendingFinalizers();
         long allocated = GC.GetAllocatedBytesForCurrentThread();
         var clock = Stopwatch.StartNew();
-        long packets = file.ReadAll(processor);
+        long packets = read();
         clock.Stop();
-        allocated = GC.GetAllocatedBytesForCurrentThread() - allocated;
-        // The end of input closes the open detections; that is reporting, not per-packet work.
-        detector.Flush();
-        return new FullRun(
-            new RunResult(packets, clock.Elapsed, allocated),
-            packets > 0 ? (double)detector.Counters.SettledSkips / packets : 0,
-            processor.Decoded.Malformed,
-            processor.Decoded.MalformedByReason(),
-            sink.Detections);
+        return new RunResult(packets, clock.Elapsed, GC.GetAllocatedBytesForCurrentThread() - allocated);
     }
 
     // ---- Sinks -----------------------------------------------------------------------------------

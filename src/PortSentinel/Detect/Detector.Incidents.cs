@@ -29,8 +29,8 @@ public sealed partial class Detector
     /// Recognises the source as a scanner: opens its incident (once) and adds <paramref name="flags"/>.
     /// An incident is never opened without a kind: when the evidence the flow table still holds
     /// names none (its contacts were pushed out under a flood, or they are too few of any kind to
-    /// name), a threshold crossed names its shape from the source's sketches, and the Threshold
-    /// Random Walk starts afresh instead, to decide on evidence it can show.
+    /// name), the source's sketches name its shape when they hold one; else nothing is raised and
+    /// the Threshold Random Walk starts afresh, to decide on evidence it can show.
     /// </summary>
     private void Raise(ref SourceState source, ScanKinds flags, string trigger)
     {
@@ -52,7 +52,7 @@ public sealed partial class Detector
                 {
                     shape = Shape(source.SlowPorts.Estimate(), source.SlowHosts.Estimate());
                 }
-                if (trigger == "trw" || shape == ScanKinds.None)
+                if (shape == ScanKinds.None)
                 {
                     Counters.Unnamed++;
                     source.Trw = 0;
