@@ -4,7 +4,7 @@
 # -sU --top-ports 100, all with -T4 --max-retries 1, it runs bench/live/reaction.sh RUNS times
 # (a fresh sensor each time, Release, nftables, in a namespace of its own) while stress-ng keeps
 # every CPU busy, and prints one row per scan: the ports nmap learned (median and most) and the
-# sensor's own reaction (the BANNED line's sensor=, median). Everything it creates is removed.
+# sensor's own reaction (the BANNED or HELD line's sensor=, median). Everything it creates is removed.
 #   sudo bench/live/guard.sh [RUNS]
 # Needs nmap, stress-ng, python3 and iproute2. LOAD=0 runs without stress-ng. NMAP_LIMIT (default
 # 15) cuts each scan short after that many seconds: a scanner held or banned learns nothing more,
@@ -25,6 +25,6 @@ for scan in -sS -sT -sF -sX -sN -sM -sA -sW -sU; do
   out=$(SCAN=$scan PORTS=$ports DUMP=0 NMAP_LIMIT=${NMAP_LIMIT:-15} "$here/reaction.sh" "$runs" -T4)
   learned=$(grep -oE 'learned [0-9]+' <<<"$out" | awk '{ print $2 }')
   sensor=$(grep -oE 'sensor=[0-9.]+ms' <<<"$out" | grep -oE '[0-9.]+' || true)
-  banned=$(grep -c 'BANNED' <<<"$out" || true)
+  banned=$(grep -cE 'BANNED|HELD' <<<"$out" || true)
   printf '| %s %s | %s | %s | %s | %s of %s |\n' "$scan" "$ports" "$(median <<<"$learned")" "$(sort -n <<<"$learned" | tail -1)" "$(median <<<"$sensor")" "$banned" "$runs"
 done

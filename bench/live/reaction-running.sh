@@ -17,6 +17,6 @@ for run in $(seq 1 "$runs"); do
   scanner=198.51.100.$((10 + run))
   ip -n "$s" addr add "$scanner/24" dev "$sdev"
   ip netns exec "$s" timeout "$limit" nmap -n -Pn "$scan" -S "$scanner" -e "$sdev" -p 1-1000 $timing --max-retries 1 198.51.100.2 >/dev/null 2>&1 || true
-  banned=$(grep -m1 -o "BANNED $scanner .*" "$work/sensor.log" || true)
+  banned=$(grep -m1 -oE "(BANNED|HELD) $scanner .*" "$work/sensor.log" || true)
   printf 'run %s: %s\n' "$run" "${banned:-no ban}"
 done

@@ -3,7 +3,7 @@
 # Builds two network namespaces joined by a veth pair (198.51.100.0/24, RFC 5737), runs the sensor
 # (Release, nftables) in the target with three open ports, scans it from the other with
 # nmap -sS -p 1-1000, and prints when the kernel guard held the scanner (bench/live/held-after.py,
-# from a capture in the target), the sensor's BANNED line and how many port states nmap learned.
+# from a capture in the target), the sensor's BANNED (or HELD) line and how many port states nmap learned.
 # Each run is a fresh sensor process and a fresh data directory. Everything it creates is removed at exit.
 #   sudo bench/live/reaction.sh [RUNS] [NMAP TIMING, e.g. -T4]
 # Needs nmap, tcpdump, python3 and iproute2.
@@ -44,7 +44,7 @@ for run in $(seq 1 "$runs"); do
     kill -INT "$dump" 2>/dev/null || true; wait "$dump" || true
     held=$(python3 "$root/bench/live/held-after.py" "$work/scan-$run.pcap")
   fi
-  banned=$(grep -m1 -o 'BANNED.*' "$work/sensor-$run.log" || true)
+  banned=$(grep -m1 -oE '(BANNED|HELD) .*' "$work/sensor-$run.log" || true)
   learned=$( (grep -oE 'Discovered (open|closed|unfiltered|filtered) port [0-9]+' "$work/nmap-$run.txt" || true) | sort -u | wc -l)
   open=$( (grep -oE 'Discovered open port [0-9]+' "$work/nmap-$run.txt" || true) | sort -u | wc -l)
   printf 'run %s: held after %sms | %s | learned %s ports (%s open) | nmap %s %.0fs\n' "$run" "$held" "${banned:-no ban}" "$learned" "$open" "$end" "$took"

@@ -214,5 +214,7 @@ public sealed class Sensor : IDisposable
         public void Raised(Detection detection) => worker.Raised(detection);
 
         public void Closed(Detection detection) => worker.Ended(detection);
+
+        public void Verified(Detection detection) => worker.Verified(detection);
     }
 }

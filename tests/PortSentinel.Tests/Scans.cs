@@ -7,7 +7,7 @@ namespace PortSentinel.Tests;
 internal static class Scans
 {
     /// <summary>A finished SYN scan of <paramref name="ports"/> closed TCP ports (1 to N) on 192.0.2.2, recognised by TRW.</summary>
-    public static Detection Vertical(string source, int ports) => new()
+    public static Detection Vertical(string source, int ports, bool verified = true) => new()
     {
         Source = NetAddress.Parse(source),
         Kinds = ScanKinds.TcpSyn | ScanKinds.Vertical,
@@ -23,5 +23,6 @@ internal static class Scans
         Confidence = 1,
         Outcomes = new DetectionOutcomes(0, ports, 0, 0, 0),
         Final = true,
+        Verified = verified,
     };
 }

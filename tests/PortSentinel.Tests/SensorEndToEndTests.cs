@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Text.RegularExpressions;
+using PortSentinel.Decode;
 using PortSentinel.Record.Sqlite;
 using PortSentinel.Tests.Capture;
 
@@ -25,6 +26,10 @@ public sealed class Fail2banFactAttribute : FactAttribute
 public sealed class SensorEndToEndTests : IDisposable
 {
     private const int Port = 8080;
+
+    // nmap's SYN, FIN, NULL, … scans never show the scanner is at its address, so by default it is
+    // only held (Decide:HoldSeconds); the tests of what a ban does set the policy that bans it.
+    private static readonly string[] _banUnverified = ["--set", "Decide:BanUnverified=true"];
 
     private readonly NamespacePair _pair = new();
     private readonly string _data = Path.Combine(Path.GetTempPath(), $"ps-sensor-{Guid.NewGuid():N}");
@@ -72,7 +77,7 @@ public sealed class SensorEndToEndTests : IDisposable
 
         _pair.Link();
         sensor.WaitFor("CAPTURING on ps-target");
-        Scan(sensor, $"BANNED {NamespacePair.ScannerAddress}", "-sM", "-p", "1-200");
+        Scan(sensor, $"HELD {NamespacePair.ScannerAddress}", "-sM", "-p", "1-200");
         Assert.Contains($"DETECTED {NamespacePair.ScannerAddress} kinds=tcp-maimon", sensor.Output);
         Assert.Equal(0, sensor.Terminate());
     }
@@ -82,10 +87,10 @@ public sealed class SensorEndToEndTests : IDisposable
     {
         Assert.True(NamespacePair.Connects(_pair.Scanner, NamespacePair.TargetAddress, Port));
 
-        using (var sensor = new SensorProcess(_pair.Target, _data))
+        using (var sensor = new SensorProcess(_pair.Target, _data, extra: _banUnverified))
         {
             sensor.WaitFor("CAPTURING on ps-target");
-            Assert.Contains("GUARD holds for 60s a source refused on more than 6 closed ports within 60s", sensor.Output);
+            Assert.Contains("GUARD holds for 60s a source refused on more than 6 closed ports within 60s, at most 4096 a minute", sensor.Output);
             Scan(sensor, $"BANNED {NamespacePair.ScannerAddress} for 3600s offence=1 firewall=nftables", "-sS", "-p", "1-200");
             Assert.Contains($"DETECTED {NamespacePair.ScannerAddress} kinds=tcp-syn", sensor.Output);
             Assert.Contains(NamespacePair.ScannerAddress, HostsInSet());
@@ -112,6 +117,37 @@ public sealed class SensorEndToEndTests : IDisposable
         }
     }
 
+    [NamespaceFact]
+    public void A_scanner_that_showed_its_address_is_banned_and_one_that_may_be_forged_is_only_held()
+    {
+        var (added, why) = NamespacePair.Exec(_pair.Scanner, TimeSpan.FromSeconds(10), "ip", "addr", "add", "198.51.100.3/24", "dev", NamespacePair.ScannerDevice);
+        Assert.True(added == 0, why);
+        using var sensor = new SensorProcess(_pair.Target, _data);
+        sensor.WaitFor("CAPTURING on ps-target");
+        // 198.51.100.3 completes a handshake with the web server (its ACK carries the SYN-ACK's
+        // sequence number plus one, which a forger never sees), then scans.
+        NamespacePair.In(_pair.Scanner, () =>
+        {
+            using var client = new TcpClient(new IPEndPoint(IPAddress.Parse("198.51.100.3"), 0));
+            client.Connect(IPAddress.Parse(NamespacePair.TargetAddress), Port);
+            return 0;
+        });
+        Scan(sensor, "BANNED 198.51.100.3 for 3600s offence=1 firewall=nftables", "-sS", "-S", "198.51.100.3", "-e", NamespacePair.ScannerDevice, "-p", "1-100");
+        Assert.Matches(@"DETECTED 198\.51\.100\.3 kinds=tcp-syn\S* severity=\w+ action=block .* verified=yes", sensor.Output);
+        // The other address only ever sent bare SYNs and a SYN scan's RSTs: it may be forged.
+        Scan(sensor, $"HELD {NamespacePair.ScannerAddress} for 600s firewall=nftables", "-sS", "-p", "1-100");
+        Assert.Matches($@"DETECTED {Regex.Escape(NamespacePair.ScannerAddress)} kinds=tcp-syn\S* severity=\w+ action=hold .* verified=no: .*not verified at its address", sensor.Output);
+        Assert.DoesNotContain($"BANNED {NamespacePair.ScannerAddress}", sensor.Output, StringComparison.Ordinal);
+        string set = HostsInSet();
+        Assert.Matches(@"198\.51\.100\.3 timeout 1h", set);
+        Assert.Matches($@"{Regex.Escape(NamespacePair.ScannerAddress)} timeout 10m", set);
+        Assert.Equal(0, sensor.Terminate());
+        using SqliteStore record = SqliteStore.Open(_data);
+        var bans = record.ActiveBans(DateTimeOffset.UtcNow).ToDictionary(b => b.Network.ToString(), b => b.Hold);
+        Assert.Equal(new Dictionary<string, bool> { ["198.51.100.3"] = false, [NamespacePair.ScannerAddress] = true }, bans);
+        Assert.Equal(0, record.PreviousBans(NetPrefix.Parse(NamespacePair.ScannerAddress)));
+    }
+
     [NamespaceTheory]
     [InlineData("-sS", "tcp-syn")]
     [InlineData("-sT", "tcp-connect")]
@@ -133,8 +169,8 @@ public sealed class SensorEndToEndTests : IDisposable
         using var sensor = new SensorProcess(_pair.Target, _data);
         sensor.WaitFor("CAPTURING on ps-target");
         string[] ports = scan == "-sO" ? [] : ["-p", scan is "-sU" or "-sY" ? "1-100" : "1-200"];
-        Scan(sensor, $"BANNED {NamespacePair.ScannerAddress}", [scan, .. ports]);
-        Assert.Matches($@"DETECTED {Regex.Escape(NamespacePair.ScannerAddress)} kinds=[a-z,-]*{Regex.Escape(kind)}", sensor.Output);
+        Scan(sensor, $"HELD {NamespacePair.ScannerAddress} for 600s", [scan, .. ports]);
+        Assert.Matches($@"DETECTED {Regex.Escape(NamespacePair.ScannerAddress)} kinds=[a-z,-]*{Regex.Escape(kind)}\S* severity=\w+ action=hold .* verified=no", sensor.Output);
         Assert.Contains(NamespacePair.ScannerAddress, HostsInSet());
         Assert.False(NamespacePair.Connects(_pair.Scanner, NamespacePair.TargetAddress, Port));
         Assert.Equal(0, sensor.Terminate());
@@ -169,6 +205,7 @@ public sealed class SensorEndToEndTests : IDisposable
             // A sweep alone is low severity: logged, not blocked (Decide:BlockAt is medium).
             Assert.True(Regex.IsMatch(output, $@"DETECTED {Regex.Escape(NamespacePair.ScannerAddress)} kinds=[a-z,-]*icmp-sweep[a-z,-]* severity=low action=log"), output);
             Assert.DoesNotContain("BANNED", output);
+            Assert.DoesNotContain("HELD", output);
             Assert.True(NamespacePair.Connects(_pair.Scanner, NamespacePair.TargetAddress, Port));
         }
         else
@@ -176,8 +213,8 @@ public sealed class SensorEndToEndTests : IDisposable
             // TCP pings that fail are decided on by the walk after four hosts, before the sweep
             // has its eight: blocked as the failed TCP probes they are. An ACK counts only when a
             // host answers it with RST, so an ACK sweep, blocked after the live hosts' first
-            // answers, never reaches eight and stays tcp-ack.
-            Assert.Contains($"BANNED {NamespacePair.ScannerAddress}", output);
+            // answers, never reaches eight and stays tcp-ack. Held: no handshake verified it.
+            Assert.Contains($"HELD {NamespacePair.ScannerAddress}", output);
         }
     }
 
@@ -205,6 +242,7 @@ public sealed class SensorEndToEndTests : IDisposable
         Assert.Equal(0, sensor.Terminate());
         Assert.DoesNotContain("DETECTED 198.51.100.3", sensor.Output);
         Assert.DoesNotContain("BANNED", sensor.Output);
+        Assert.DoesNotContain("HELD", sensor.Output);
         Assert.DoesNotContain(NamespacePair.ScannerAddress, HostsInSet());
         Assert.True(NamespacePair.Connects(_pair.Scanner, NamespacePair.TargetAddress, Port));
     }
@@ -213,7 +251,7 @@ public sealed class SensorEndToEndTests : IDisposable
     public void A_ban_expires_when_its_time_is_up_and_a_second_offence_is_banned_longer()
     {
         using var sensor = new SensorProcess(_pair.Target, _data,
-            extra: ["--set", "Decide:BanSeconds=3", "--set", "Detection:IdleSeconds=1"]);
+            extra: [.. _banUnverified, "--set", "Decide:BanSeconds=3", "--set", "Detection:IdleSeconds=1"]);
         sensor.WaitFor("CAPTURING on ps-target");
         Scan(sensor, $"BANNED {NamespacePair.ScannerAddress} for 3s offence=1", "-sS", "-p", "1-100");
         Assert.False(NamespacePair.Connects(_pair.Scanner, NamespacePair.TargetAddress, Port));
@@ -236,7 +274,7 @@ public sealed class SensorEndToEndTests : IDisposable
     [NamespaceFact]
     public void A_ban_the_firewall_refused_is_reported_and_retried_until_it_holds()
     {
-        using var sensor = new SensorProcess(_pair.Target, _data);
+        using var sensor = new SensorProcess(_pair.Target, _data, extra: _banUnverified);
         sensor.WaitFor("CAPTURING on ps-target");
         // The address set vanishes under the running sensor (its chain stays, so the sensor's
         // check of its setup sees nothing wrong): the first block is refused, the retry sets the
@@ -264,7 +302,7 @@ public sealed class SensorEndToEndTests : IDisposable
     {
         using var sensor = new SensorProcess(_pair.Target, _data);
         sensor.WaitFor("CAPTURING on ps-target");
-        Scan(sensor, $"BANNED {NamespacePair.ScannerAddress}", "-sS", "-p", "1-100");
+        Scan(sensor, $"HELD {NamespacePair.ScannerAddress}", "-sS", "-p", "1-100");
         var (deleted, why) = NamespacePair.Exec(_pair.Target, TimeSpan.FromSeconds(10), "nft", removal);
         Assert.True(deleted == 0, why);
         Assert.True(NamespacePair.Connects(_pair.Scanner, NamespacePair.TargetAddress, Port));
@@ -302,11 +340,11 @@ public sealed class SensorEndToEndTests : IDisposable
     }
 
     [NamespaceFact]
-    public void On_a_firewall_without_timeouts_the_sensor_lifts_a_ban_that_ran_out()
+    public void On_a_firewall_without_timeouts_the_sensor_lifts_a_hold_that_ran_out()
     {
-        using var sensor = new SensorProcess(_pair.Target, _data, firewall: "iptables", extra: ["--set", "Decide:BanSeconds=3"]);
+        using var sensor = new SensorProcess(_pair.Target, _data, firewall: "iptables", extra: ["--set", "Decide:HoldSeconds=3"]);
         sensor.WaitFor("CAPTURING on ps-target");
-        Scan(sensor, $"BANNED {NamespacePair.ScannerAddress} for 3s offence=1 firewall=iptables", "-sS", "-p", "1-100");
+        Scan(sensor, $"HELD {NamespacePair.ScannerAddress} for 3s firewall=iptables", "-sS", "-p", "1-100");
         Assert.Contains($"-s {NamespacePair.ScannerAddress}/32", BanRules(), StringComparison.Ordinal);
         Assert.False(NamespacePair.Connects(_pair.Scanner, NamespacePair.TargetAddress, Port));
         sensor.WaitFor($"UNBANNED {NamespacePair.ScannerAddress} (ban expired) firewall=iptables");
@@ -345,6 +383,7 @@ public sealed class SensorEndToEndTests : IDisposable
             sensor.WaitFor($"DETECTED {NamespacePair.ScannerAddress} kinds=tcp-syn");
             Assert.Contains("action=allowlisted", sensor.Output, StringComparison.Ordinal);
             Assert.DoesNotContain("BANNED", sensor.Output, StringComparison.Ordinal);
+            Assert.DoesNotContain("HELD", sensor.Output, StringComparison.Ordinal);
             Assert.True(NamespacePair.Connects(_pair.Scanner, NamespacePair.TargetAddress, Port));
 
             File.WriteAllText(config, """{ "Detection": { "VerticalPorts": 0 } }""");
@@ -370,7 +409,7 @@ public sealed class SensorEndToEndTests : IDisposable
     public void Fail2ban_matches_exactly_the_scanners_that_were_blocked_in_real_sensor_output()
     {
         string log = Path.Combine(_data, "portsentinel.log");
-        using (var sensor = new SensorProcess(_pair.Target, _data, "dry-run"))
+        using (var sensor = new SensorProcess(_pair.Target, _data, "dry-run", extra: _banUnverified))
         {
             sensor.WaitFor("CAPTURING on ps-target");
             Scan(sensor, $"BANNED {NamespacePair.ScannerAddress}", "-sS", "-p", "1-100");
@@ -414,7 +453,7 @@ public sealed class SensorEndToEndTests : IDisposable
         using (var sensor = new SensorProcess(_pair.Target, Path.Combine(_data, "db"), "nftables", unprivileged))
         {
             sensor.WaitFor("CAPTURING on ps-target");
-            Scan(sensor, $"BANNED {NamespacePair.ScannerAddress}", "-sS", "-p", "1-100");
+            Scan(sensor, $"HELD {NamespacePair.ScannerAddress}", "-sS", "-p", "1-100");
             Assert.Equal(0, sensor.Terminate());
         }
         Assert.Contains(NamespacePair.ScannerAddress, HostsInSet());
@@ -449,7 +488,7 @@ public sealed class SensorEndToEndTests : IDisposable
             using var udp = new UdpClient(new IPEndPoint(IPAddress.Parse("198.51.100.3"), 0));
             return udp.Send("probe"u8.ToArray(), new IPEndPoint(IPAddress.Parse(NamespacePair.TargetAddress), 1524));
         });
-        sensor.WaitFor("BANNED 198.51.100.3");
+        sensor.WaitFor("HELD 198.51.100.3"); // a UDP datagram shows nothing of where it came from
         Assert.Contains("DETECTED 198.51.100.3 kinds=udp,tripwire", sensor.Output);
         Assert.Equal(0, sensor.Terminate());
     }

@@ -96,6 +96,7 @@ public static class BansCommand
                         json.WriteNull("expires");
                     }
                     json.WriteNumber("offence", ban.Offence);
+                    json.WriteBoolean("hold", ban.Hold);
                     json.WriteEndObject();
                 }
                 json.WriteEndArray();
@@ -111,7 +112,8 @@ public static class BansCommand
         foreach (BanRecord ban in bans)
         {
             string remaining = ban.Expires is { } e ? Format(e - now) : "permanent";
-            output.WriteLine($"{ban.Network,-22} {remaining,-10} {ban.Offence,-7} {ban.Reason}");
+            // A hold (a source not verified at its address) is no offence.
+            output.WriteLine($"{ban.Network,-22} {remaining,-10} {(ban.Hold ? "hold" : ban.Offence.ToString(CultureInfo.InvariantCulture)),-7} {ban.Reason}");
         }
         return ExitCodes.Ok;
     }

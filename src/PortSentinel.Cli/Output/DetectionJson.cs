@@ -52,6 +52,7 @@ public static class DetectionJson
         json.WriteString("last", Iso(d.Last));
         json.WriteString("trigger", d.Trigger);
         json.WriteNumber("confidence", d.Confidence);
+        json.WriteBoolean("verified", d.Verified);
         json.WriteStartObject("outcomes");
         json.WriteNumber("open", d.Outcomes.Open);
         json.WriteNumber("closed", d.Outcomes.Closed);

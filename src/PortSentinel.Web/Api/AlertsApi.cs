@@ -78,7 +78,7 @@ public static class AlertsApi
     /// <summary>RFC 4180: fields with a comma, quote or line break are quoted, quotes doubled. A field that a spreadsheet would run as a formula gets a leading quote mark.</summary>
     internal static string Csv(IReadOnlyList<AlertRecord> alerts)
     {
-        var csv = new StringBuilder("id,raised,ended,source,kinds,severity,action,first_seen,last_seen,targets,ports,port_ranges,probes,trigger,confidence,open,closed,unreachable,unanswered,reason\r\n");
+        var csv = new StringBuilder("id,raised,ended,source,kinds,severity,action,first_seen,last_seen,targets,ports,port_ranges,probes,trigger,confidence,open,closed,unreachable,unanswered,reason,verified\r\n");
         static string Field(string? value)
         {
             value ??= "";
@@ -98,6 +98,7 @@ public static class AlertsApi
                 a.Probes.ToString(CultureInfo.InvariantCulture), a.Trigger, a.Confidence.ToString("0.####", CultureInfo.InvariantCulture),
                 a.Outcomes.Open.ToString(CultureInfo.InvariantCulture), a.Outcomes.Closed.ToString(CultureInfo.InvariantCulture),
                 a.Outcomes.Unreachable.ToString(CultureInfo.InvariantCulture), a.Outcomes.Unanswered.ToString(CultureInfo.InvariantCulture), a.Reason ?? "",
+                a.Verified ? "true" : "false",
             ];
             csv.AppendJoin(',', fields.Select(Field)).Append("\r\n");
         }

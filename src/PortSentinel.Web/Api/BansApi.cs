@@ -12,15 +12,15 @@ namespace PortSentinel.Web.Api;
 /// <summary>Bans in force and their history for everyone; manual block and unblock for admins, through the sensor that owns the firewall.</summary>
 public static class BansApi
 {
-    /// <summary>A ban as the API gives it; <c>Expires</c> null: until lifted by hand.</summary>
-    public sealed record BanBody(string Network, string Reason, DateTimeOffset Created, DateTimeOffset? Expires, long? RemainingSeconds, int Offence, DateTimeOffset? Lifted, string? LiftedBy, bool Active)
+    /// <summary>A ban as the API gives it; <c>Expires</c> null: until lifted by hand; <c>Hold</c>: the short hold of a source not verified at its address, no offence.</summary>
+    public sealed record BanBody(string Network, string Reason, DateTimeOffset Created, DateTimeOffset? Expires, long? RemainingSeconds, int Offence, DateTimeOffset? Lifted, string? LiftedBy, bool Active, bool Hold)
     {
         public static BanBody From(BanRecord ban, DateTimeOffset now)
         {
             ArgumentNullException.ThrowIfNull(ban);
             bool active = ban.Lifted is null && (ban.Expires is null || ban.Expires > now);
             long? remaining = active && ban.Expires is { } e ? (long)Math.Ceiling((e - now).TotalSeconds) : null;
-            return new BanBody(ban.Network.ToString(), ban.Reason, ban.Created, ban.Expires, remaining, ban.Offence, ban.Lifted, ban.LiftedBy, active);
+            return new BanBody(ban.Network.ToString(), ban.Reason, ban.Created, ban.Expires, remaining, ban.Offence, ban.Lifted, ban.LiftedBy, active, ban.Hold);
         }
     }
 

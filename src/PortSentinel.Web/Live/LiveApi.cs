@@ -128,5 +128,5 @@ public static class LiveApi
         reputations.Add(reputation.Address, reputation);
     }
 
-    private static object Ban(BanEvent e) => new { network = e.Ban.Network.ToString(), e.Ban.Reason, e.Ban.Created, e.Ban.Expires, e.Ban.Offence, e.By, at = e.At };
+    private static object Ban(BanEvent e) => new { network = e.Ban.Network.ToString(), e.Ban.Reason, e.Ban.Created, e.Ban.Expires, e.Ban.Offence, e.Ban.Hold, e.By, at = e.At };
 }

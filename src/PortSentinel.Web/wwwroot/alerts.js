@@ -66,6 +66,9 @@ async function detail(id) {
           ['First probe', time(a.first)], ['Last probe', time(a.last)], ['Raised', time(a.raised) || '—'], ['Ended', a.ended ? time(a.ended) : 'still going on'],
           ['Ports probed', `${a.ports}: ${a.portRanges || '—'}`], ['Targets', `${a.targets}: ${a.targetList.join(', ')}${a.targetList.length < a.targets ? ', …' : ''}`],
           ['Protocols', a.protocols], ['First contacts', a.probes], ['Recognised by', `${a.trigger} (confidence ${a.confidence.toFixed(3)})`],
+          ['Address', a.verified
+            ? 'verified: it acknowledged a SYN-ACK sent to it, so it is at this address'
+            : 'not verified: it never answered a SYN-ACK, so its packets may be forged (held briefly, not banned)'],
           ['Answers', `${o.open} open · ${o.closed} closed · ${o.unreachable} unreachable · ${o.unanswered} unanswered · ${o.dropped} dropped`],
           ['Reputation', r
             ? [score(r), ` ${r.totalReports} reports${r.lastReportedAt ? `, the last ${time(r.lastReportedAt)}` : ''} · ${[r.countryCode, r.isp, r.domain].filter(Boolean).join(' · ')} · looked up ${time(r.checkedAt)}`]
@@ -74,7 +77,7 @@ async function detail(id) {
       el('h2', {}, 'Bans of this source'),
       bans.length === 0 ? el('p', { class: 'muted' }, 'None.') : el('table', {}, el('tbody', {}, bans.map(b => el('tr', {},
         el('td', {}, b.network), el('td', {}, time(b.created)), el('td', {}, b.expires ? `until ${time(b.expires)}` : 'permanent'),
-        el('td', {}, b.active ? 'in force' : `lifted ${time(b.lifted)} by ${b.liftedBy}`), el('td', {}, b.reason))))));
+        el('td', {}, b.active ? 'in force' : `lifted ${time(b.lifted)} by ${b.liftedBy}`), el('td', {}, b.hold ? `hold: ${b.reason}` : b.reason))))));
     box.classList.remove('hidden');
   } catch (e) {
     show(box, e.message);

@@ -14,7 +14,7 @@ function remaining(ban) {
 function drawActive() {
   $('#active').replaceChildren(...(active.length === 0 ? [el('tr', {}, el('td', { colspan: 6, class: 'muted' }, 'No bans in force.'))] : active.map(b => el('tr', { dataset: { network: b.network } },
     el('td', {}, b.network), el('td', { class: 'remaining' }, remaining(b)), el('td', {}, b.reason), el('td', { class: 'hide-narrow' }, time(b.created)),
-    el('td', { class: 'hide-narrow' }, b.offence),
+    el('td', { class: 'hide-narrow' }, b.hold ? 'hold' : b.offence),
     el('td', {}, admin ? el('button', { class: 'danger unblock', type: 'button', onclick: () => unblock(b.network) }, 'Unblock') : '')))));
 }
 

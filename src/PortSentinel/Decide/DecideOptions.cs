@@ -40,6 +40,22 @@ public sealed class DecideOptions
     /// </summary>
     public int MaxBansPerMinute { get; set; } = 60;
 
+    /// <summary>
+    /// Whether a source not verified at its address (<see cref="Detect.Detection.Verified"/>) is
+    /// banned like one that is. Off: it is held for <see cref="HoldSeconds"/> instead, since anyone
+    /// can forge its packets, and a ban would then block an innocent address for an hour.
+    /// </summary>
+    public bool BanUnverified { get; set; }
+
+    /// <summary>How long a source not verified at its address is held, seconds.</summary>
+    public int HoldSeconds { get; set; } = 600;
+
+    /// <summary>
+    /// At most this many sources held at once (by decisions; the kernel guard's holds per minute
+    /// too): more are refused, as over the cap, and decided again when a hold runs out.
+    /// </summary>
+    public int MaxHolds { get; set; } = 4096;
+
     /// <summary>A manual IPv4 ban may cover a network no wider than this prefix (/16: 65,536 addresses).</summary>
     public int ManualWidestV4 { get; set; } = 16;
 
@@ -83,6 +99,8 @@ public sealed class DecideOptions
             errors.Add($"{Section}:{nameof(ManualWidestV6)} is {ManualWidestV6}; give a prefix length 0–128.");
         }
         OptionRange.Check(errors, $"{Section}:{nameof(MaxBansPerMinute)}", MaxBansPerMinute, 1, 100_000);
+        OptionRange.Check(errors, $"{Section}:{nameof(HoldSeconds)}", HoldSeconds, 1, 3600, "seconds", "a hold is short by design; for bans of unverified sources set Decide:BanUnverified");
+        OptionRange.Check(errors, $"{Section}:{nameof(MaxHolds)}", MaxHolds, 1, 65_536);
         return errors;
     }
 }

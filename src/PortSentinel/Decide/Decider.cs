@@ -5,7 +5,9 @@ namespace PortSentinel.Decide;
 /// <summary>
 /// Turns detections into decisions: the allowlist first, then severity, then the ban policy
 /// (duration with escalation for repeat offenders, optional permanence, and a cap on new bans per
-/// minute). Time is passed in, so decisions replay. One thread (the decide worker) calls it.
+/// minute), then, for a source not verified at its address, a short hold instead of a ban, at
+/// most <see cref="DecideOptions.MaxHolds"/> at once. Time is passed in, so decisions replay. One
+/// thread (the decide worker) calls it.
 /// </summary>
 public sealed class Decider
 {
@@ -14,6 +16,7 @@ public sealed class Decider
     private readonly Allowlist _allowlist;
     private readonly DecideOptions _options;
     private readonly Queue<DateTimeOffset> _recentBans = new();
+    private readonly PriorityQueue<DateTimeOffset, DateTimeOffset> _holds = new(); // when each hold in force runs out
 
     public Decider(Allowlist allowlist, DecideOptions options)
     {
@@ -33,8 +36,8 @@ public sealed class Decider
     public DecideOptions Options => _options;
 
     /// <summary>
-    /// A decider with a new allowlist and policy that remembers this one's recent bans, so that a
-    /// reload does not reopen the per-minute cap. Call it where <see cref="Decide"/> is called.
+    /// A decider with a new allowlist and policy that remembers this one's recent bans and holds,
+    /// so that a reload does not reopen the caps. Call it where <see cref="Decide"/> is called.
     /// </summary>
     public Decider Reconfigured(Allowlist allowlist, DecideOptions options)
     {
@@ -42,6 +45,10 @@ public sealed class Decider
         foreach (DateTimeOffset ban in _recentBans)
         {
             next._recentBans.Enqueue(ban);
+        }
+        foreach (var (end, _) in _holds.UnorderedItems)
+        {
+            next._holds.Enqueue(end, end);
         }
         return next;
     }
@@ -69,10 +76,13 @@ public sealed class Decider
         {
             return new Decision(detection, severity, DecisionAction.Log, null, offence, $"severity {severity}{known} is below {DecideOptions.Section}:{nameof(DecideOptions.BlockAt)} ({_options.BlockAt})");
         }
+        if (!detection.Verified && !_options.BanUnverified)
+        {
+            return Hold(detection, severity, known, offence, now);
+        }
         // A scanner that has shown it is at its address is never refused for the cap: a storm of
         // forged sources cannot spend the budget that it needs. Its ban still counts against the cap.
-        bool room = HasRoom(now);
-        if (!room && !detection.Verified)
+        if (!HasRoom(detection, now))
         {
             return new Decision(detection, severity, DecisionAction.OverCap, null, offence, $"{_recentBans.Count} bans in the last minute reach {DecideOptions.Section}:{nameof(DecideOptions.MaxBansPerMinute)}; not blocked");
         }
@@ -82,14 +92,45 @@ public sealed class Decider
         return new Decision(detection, severity, DecisionAction.Block, banFor, offence, $"severity {severity}{known}, offence {offence}: blocked {length}");
     }
 
-    /// <summary>Whether a ban decided at <paramref name="now"/> stays within <see cref="DecideOptions.MaxBansPerMinute"/>.</summary>
-    public bool HasRoom(DateTimeOffset now)
+    // A source that may be forged (it never answered a SYN-ACK) is held briefly, never banned: a
+    // spoofed storm can then block innocent addresses for minutes at most, and no more of them at
+    // once than MaxHolds. Holds do not count against the ban cap, which stays for real scanners.
+    private Decision Hold(Detection detection, Severity severity, string known, int offence, DateTimeOffset now)
+    {
+        if (!HasRoom(detection, now))
+        {
+            return new Decision(detection, severity, DecisionAction.OverCap, null, offence, $"{_holds.Count} holds in force reach {DecideOptions.Section}:{nameof(DecideOptions.MaxHolds)}; not held");
+        }
+        TimeSpan hold = TimeSpan.FromSeconds(_options.HoldSeconds);
+        _holds.Enqueue(now + hold, now + hold);
+        return new Decision(detection, severity, DecisionAction.Hold, hold, offence,
+            $"severity {severity}{known}, not verified at its address (it never answered a SYN-ACK, so it may be forged): held for {hold}, not banned ({DecideOptions.Section}:{nameof(DecideOptions.BanUnverified)})");
+    }
+
+    /// <summary>
+    /// Whether <paramref name="detection"/>, decided at <paramref name="now"/>, would be blocked or
+    /// held within the caps: a verified one always is; an unverified one within
+    /// <see cref="DecideOptions.MaxHolds"/>, or, when such sources are banned
+    /// (<see cref="DecideOptions.BanUnverified"/>), within <see cref="DecideOptions.MaxBansPerMinute"/>.
+    /// </summary>
+    public bool HasRoom(Detection detection, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(detection);
+        Forget(now);
+        return detection.Verified || (_options.BanUnverified ? _recentBans.Count < _options.MaxBansPerMinute : _holds.Count < _options.MaxHolds);
+    }
+
+    // Bans older than a minute and holds run out no longer count against the caps.
+    private void Forget(DateTimeOffset now)
     {
         while (_recentBans.Count > 0 && now - _recentBans.Peek() >= _oneMinute)
         {
             _recentBans.Dequeue();
         }
-        return _recentBans.Count < _options.MaxBansPerMinute;
+        while (_holds.TryPeek(out _, out DateTimeOffset end) && end <= now)
+        {
+            _holds.Dequeue();
+        }
     }
 
     /// <summary>Why a manual ban of <paramref name="network"/> must be refused, or null when it may go ahead.</summary>

@@ -13,8 +13,14 @@ public enum DecisionAction
     /// <summary>The source is allowlisted: logged, never blocked.</summary>
     Allowlisted,
 
-    /// <summary>Blocking was due, but the cap on new bans per minute was reached: logged as such.</summary>
+    /// <summary>Blocking was due, but the cap on new bans per minute (or on holds) was reached: logged as such.</summary>
     OverCap,
+
+    /// <summary>
+    /// Blocking was due, but the source is not verified at its address: held for
+    /// <see cref="Decision.BanFor"/> (<see cref="DecideOptions.HoldSeconds"/>), not banned.
+    /// </summary>
+    Hold,
 }
 
 /// <summary>What to do about a detection, and why. Not yet a firewall change: the respond stage makes that.</summary>

@@ -79,6 +79,7 @@ public sealed record Detection
             Confidence = 1,
             Outcomes = new DetectionOutcomes(tcp ? 1 : 0, 0, 0, tcp ? 0 : 1, 0),
             Final = true, // the alert is complete when raised
+            Verified = tcp, // the trap accepted its connection: it completed a handshake
         };
     }
 }
@@ -99,4 +100,12 @@ public interface IDetectionSink
 
     /// <summary>The source's scan ended (idle for <see cref="DetectorOptions.IdleSeconds"/>, or input ended): the whole evidence.</summary>
     void Closed(Detection detection);
+
+    /// <summary>
+    /// The source of a scan that goes on was just verified at its address
+    /// (<see cref="Detection.Verified"/>), after it was raised: evidence so far. At most once per scan.
+    /// </summary>
+    void Verified(Detection detection)
+    {
+    }
 }

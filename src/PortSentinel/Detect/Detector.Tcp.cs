@@ -83,12 +83,17 @@ public sealed partial class Detector
         return IsFinal(reply.State, IpProtocol.Tcp);
     }
 
-    // Once per contact, at its first answer to the SYN-ACK.
+    // Once per contact, at its first answer to the SYN-ACK. A scanner raised unverified is told
+    // again, so that what was decided on it (a short hold) can become a ban.
     private void Verify(in NetAddress initiator)
     {
         ref SourceState source = ref Source(initiator);
         source.Verified = true;
-        source.Incident?.Verified = true;
+        if (source.Incident is { Verified: false } incident)
+        {
+            incident.Verified = true;
+            _sink.Verified(incident.ToDetection(_options, final: false));
+        }
     }
 
     /// <summary>A further segment from the initiator of a known contact.</summary>

@@ -27,7 +27,8 @@ public sealed record AlertRecord(
     string? Severity,
     string? Action,
     string? Reason,
-    DetectionOutcomes Outcomes)
+    DetectionOutcomes Outcomes,
+    bool Verified = false)
 {
     /// <summary>The record of <paramref name="detection"/> as the store keeps it, decided or not, for those who watch it live.</summary>
     public static AlertRecord From(long id, Detection detection, Decision? decision, DateTimeOffset at)
@@ -36,7 +37,7 @@ public sealed record AlertRecord(
         return new(id, detection.Source.ToString(), ScanKindNames.Names(detection.Kinds), detection.First, detection.Last,
             decision is null ? null : at, detection.Final ? at : null, detection.TargetCount, [.. detection.Targets.Select(t => t.ToString())],
             detection.Ports, detection.PortRanges, detection.Protocols, detection.Probes, detection.Trigger, detection.Confidence,
-            decision?.Severity.ToString().ToLowerInvariant(), decision?.Action.ToString().ToLowerInvariant(), decision?.Reason, detection.Outcomes);
+            decision?.Severity.ToString().ToLowerInvariant(), decision?.Action.ToString().ToLowerInvariant(), decision?.Reason, detection.Outcomes, detection.Verified);
     }
 }
 

@@ -198,6 +198,7 @@ public sealed class EventLog : IDisposable
             json.WriteString("decision", a.Action);
         }
         json.WriteString("trigger", a.Trigger);
+        json.WriteBoolean("verified", a.Verified);
         json.WriteNumber("ports", a.Ports);
         json.WriteString("port_ranges", a.PortRanges);
         json.WriteNumber("targets", a.Targets);
@@ -277,6 +278,7 @@ public sealed class EventLog : IDisposable
         if (!e.Lifted)
         {
             json.WriteNumber("offence", b.Offence);
+            json.WriteBoolean("hold", b.Hold);
             if (b.Expires is { } expires)
             {
                 json.WriteString("expires", expires);

@@ -89,7 +89,7 @@ public sealed record ActivityReport(
         IReadOnlyDictionary<string, Intel.Reputation> reputations = store.Reputations([.. topSources.Select(s => s.Source)]);
         List<Source> sources = [.. topSources.Select(s => (s, r: reputations.GetValueOrDefault(s.Source)))
             .Select(x => new Source(x.s.Source, x.s.Alerts, x.s.Probes, x.s.Last, x.r?.Score, x.r?.CountryCode))];
-        return new ActivityReport(from, to, alerts.Count, alerts.Count(a => a.Action == "block"), bans.Count, byKind, hours, sources,
+        return new ActivityReport(from, to, alerts.Count, alerts.Count(a => a.Action is "block" or "hold"), bans.Count, byKind, hours, sources,
             [.. ports.OrderByDescending(p => p.Scans).ThenBy(p => p.Protocol, StringComparer.Ordinal).ThenBy(p => p.Number).Take(top)], health, store.SizeBytes);
     }
 

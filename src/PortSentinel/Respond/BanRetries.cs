@@ -66,7 +66,7 @@ public sealed class BanRetries(RespondContext context, FirewallIntegrity integri
             }
             context.Release(retry.Ban.Network);
             context.Recorded([retry.Ban]);
-            context.Log($"BANNED {retry.Ban.Network} for {RespondContext.Length(retry.Ban.Expires - now)} offence={retry.Ban.Offence} firewall={firewall.Name} after {retry.Attempts + 1} attempts");
+            context.Log($"{RespondContext.Placed(retry.Ban, retry.Ban.Expires - now, firewall.Name)} after {retry.Attempts + 1} attempts");
         }
     }
 

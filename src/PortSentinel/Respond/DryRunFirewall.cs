@@ -29,7 +29,12 @@ public sealed class DryRunFirewall : IFirewall
         {
             foreach (FirewallEntry entry in entries)
             {
-                _held.TryAdd(entry.Network, entry.Timeout is { } t ? _time.GetUtcNow() + t : null);
+                // As the kernel sets: of two bans of one network, the longer is kept (null: never ends).
+                DateTimeOffset? until = entry.Timeout is { } t ? _time.GetUtcNow() + t : null;
+                if (!_held.TryGetValue(entry.Network, out DateTimeOffset? held) || (held is { } h && (until is null || until > h)))
+                {
+                    _held[entry.Network] = until;
+                }
             }
         }
         return [];

@@ -6,7 +6,7 @@ namespace PortSentinel.Respond;
 /// <summary>
 /// The firewall's setup, on the respond thread: made at start with the bans still in force put
 /// back, checked while running, and made again with every ban when something outside the sensor
-/// removed it; the kernel guard armed with the allowlist and ban cap the decisions use.
+/// removed it; the kernel guard armed with the allowlist and hold cap the decisions use.
 /// </summary>
 public sealed class FirewallIntegrity(RespondContext context, FirewallOptions options)
 {
@@ -36,18 +36,18 @@ public sealed class FirewallIntegrity(RespondContext context, FirewallOptions op
         }
     }
 
-    /// <summary>Arms the guard again with a new allowlist and ban cap (a reload).</summary>
+    /// <summary>Arms the guard again with a new allowlist and hold cap (a reload).</summary>
     public void Rearm(Decider decider)
     {
         _decider = decider;
         ArmGuard();
     }
 
-    /// <summary>Arms the firewall's kernel guard, if it has one, with the allowlist and ban cap the decisions use.</summary>
+    /// <summary>Arms the firewall's kernel guard, if it has one, with the allowlist and hold cap (Decide:MaxHolds) the decisions use.</summary>
     private void ArmGuard()
     {
         Decider decider = _decider!;
-        GuardRules? rules = options.Guard(decider.Allowlist.Entries, decider.Options.MaxBansPerMinute);
+        GuardRules? rules = options.Guard(decider.Allowlist.Entries, decider.Options.MaxHolds);
         if (context.Firewall is not IKernelGuard guard)
         {
             if (rules is not null)

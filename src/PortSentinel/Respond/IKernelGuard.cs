@@ -6,7 +6,7 @@ namespace PortSentinel.Respond;
 /// What the kernel guard is told: hold a source for <paramref name="Hold"/> once the host has
 /// refused it on more than <paramref name="Ports"/> distinct closed ports or protocols within
 /// <paramref name="Window"/> (a token bucket: that many at once, refilled at that many per
-/// window); at most <paramref name="HoldsPerMinute"/> holds a minute; never a source in
+/// window); at most <paramref name="HoldsPerMinute"/> holds a minute, as many at once; never a source in
 /// <paramref name="Allowed"/>.
 /// </summary>
 public sealed record GuardRules(int Ports, TimeSpan Window, TimeSpan Hold, int HoldsPerMinute, IReadOnlyList<NetPrefix> Allowed);

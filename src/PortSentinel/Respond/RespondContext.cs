@@ -72,4 +72,16 @@ public sealed class RespondContext(IFirewall firewall, SqliteStore store, Sensor
 
     /// <summary>A ban's length as the BANNED line gives it: seconds, or "ever".</summary>
     public static string Length(TimeSpan? ban) => ban is { } b ? $"{(long)b.TotalSeconds}s" : "ever";
+
+    /// <summary>
+    /// The log line's start for a ban now in <paramref name="firewall"/>: <c>BANNED net for 3600s
+    /// offence=1 firewall=nftables</c>, or for a hold, which is no offence, <c>HELD net for 600s firewall=nftables</c>.
+    /// </summary>
+    public static string Placed(BanRecord ban, TimeSpan? length, string firewall)
+    {
+        ArgumentNullException.ThrowIfNull(ban);
+        return ban.Hold
+            ? $"HELD {ban.Network} for {Length(length)} firewall={firewall}"
+            : $"BANNED {ban.Network} for {Length(length)} offence={ban.Offence} firewall={firewall}";
+    }
 }

@@ -69,6 +69,10 @@ public sealed class RespondWorker : IDisposable
     /// <summary>A scanner recognised: decide, block, log. Counted as overflow when the queue is full.</summary>
     public void Raised(Detection detection) => Enqueue(new Item(detection, Ended: false, null));
 
+    /// <summary>A scanner raised unverified was verified at its address: decide again if it was only held.</summary>
+    public void Verified(Detection detection) =>
+        Enqueue(new Item(null, false, () => Guarded(_log, $"deciding again on {detection.Source}", () => _responder.Verified(detection))));
+
     /// <summary>A scan over: record its evidence.</summary>
     public void Ended(Detection detection) => Enqueue(new Item(detection, Ended: true, null));
 

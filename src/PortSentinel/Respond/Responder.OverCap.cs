@@ -4,7 +4,7 @@ using PortSentinel.Detect;
 
 namespace PortSentinel.Respond;
 
-/// <summary>Deciding again, as soon as the per-minute cap allows, the scanners it refused.</summary>
+/// <summary>Deciding again, as soon as the caps allow (bans a minute, holds in force), the scanners they refused.</summary>
 public sealed partial class Responder
 {
     private const int OverCapMost = 4096;
@@ -38,7 +38,7 @@ public sealed partial class Responder
         }
         foreach (var (source, (detection, alert)) in _overCap.ToList())
         {
-            if (!_decider.HasRoom(_context.Time.GetUtcNow()))
+            if (!_decider.HasRoom(detection, _context.Time.GetUtcNow()))
             {
                 return;
             }
@@ -49,7 +49,7 @@ public sealed partial class Responder
     // A scan the cap refused has ended: decided once more, with its whole evidence, if the cap has room now.
     private void EndOverCap(Detection ended)
     {
-        if (_overCap.Remove(ended.Source, out var refused) && _decider.HasRoom(_context.Time.GetUtcNow()))
+        if (_overCap.Remove(ended.Source, out var refused) && _decider.HasRoom(ended, _context.Time.GetUtcNow()))
         {
             Respond(ended, refused.Alert);
         }

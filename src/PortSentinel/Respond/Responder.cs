@@ -8,10 +8,11 @@ namespace PortSentinel.Respond;
 
 /// <summary>
 /// Deciding, then acting, for one detection at a time, on the respond thread: the decision, the
-/// firewall change, the log line, the alert recorded and published, the ban recorded; a refused
-/// ban handed to <see cref="BanRetries"/>; a scanner the per-minute cap refused decided again when
-/// the cap has room (<see cref="RedecideOverCap"/>). Also completes the alert of a scan that ended, and
-/// takes a new configuration (<see cref="Reconfigure"/>) before the next decision.
+/// firewall change, the log line, the alert recorded and published, the ban (or hold) recorded; a
+/// refused ban handed to <see cref="BanRetries"/>; a scanner the caps refused decided again when
+/// they have room (<see cref="RedecideOverCap"/>), and one only held decided again when it is
+/// verified at its address (<see cref="Verified"/>). Also completes the alert of a scan that ended,
+/// and takes a new configuration (<see cref="Reconfigure"/>) before the next decision.
 /// </summary>
 public sealed partial class Responder
 {
@@ -19,8 +20,9 @@ public sealed partial class Responder
     private Decider _decider; // replaced on the respond thread only
     private Reconfiguration? _reconfiguration; // set by Reconfigure, taken on the respond thread
 
-    // The recorded alert of each source whose scan goes on, completed when it ends. Respond thread only.
-    private readonly Dictionary<NetAddress, long> _openAlerts = [];
+    // The recorded alert of each source whose scan goes on, completed when it ends, and what was
+    // decided on it last. Respond thread only.
+    private readonly Dictionary<NetAddress, (long Alert, DecisionAction Action)> _openAlerts = [];
 
     /// <summary>AbuseIPDB lookups, when configured: decisions weigh a known reputation, and a source only logged is decided again when its reputation comes. Set before the first decision.</summary>
     public ReputationService? Reputation { get; set; }
@@ -63,7 +65,7 @@ public sealed partial class Responder
     }
 
     /// <param name="detection">What was detected.</param>
-    /// <param name="raised">The alert already recorded for it, when it is decided again (its reputation came).</param>
+    /// <param name="raised">The alert already recorded for it, when it is decided again (its reputation came, the caps had room, it was verified).</param>
     public void Respond(Detection detection, long? raised = null)
     {
         ArgumentNullException.ThrowIfNull(detection);
@@ -75,7 +77,8 @@ public sealed partial class Responder
         Decision decision = _decider.Decide(detection, previous, now, known is null ? null : Reputation!.Verdict(known));
         // The firewall first, the log after: writing a line can wait on a slow pipe.
         FirewallEntry entry = Entry(network, decision.BanFor, detection);
-        IReadOnlyList<FirewallFailure> failures = decision.Action == DecisionAction.Block ? _context.Firewall.Block([entry]) : [];
+        bool blocks = decision.Action is DecisionAction.Block or DecisionAction.Hold;
+        IReadOnlyList<FirewallFailure> failures = blocks ? _context.Firewall.Block([entry]) : [];
         // Reaction: from the first probe's capture timestamp to the element in the firewall; of it,
         // the sensor's own part: from the capture of the probe that decided it.
         DateTimeOffset done = _context.Time.GetUtcNow();
@@ -92,11 +95,11 @@ public sealed partial class Responder
         else
         {
             alert = _context.Store.RaiseAlert(detection, decision, now);
-            if (!detection.Final)
-            {
-                _openAlerts[detection.Source] = alert;
-            }
             _context.Counters.Detected(detection.Kinds, own);
+        }
+        if (raised is null ? !detection.Final : _openAlerts.TryGetValue(detection.Source, out var open) && open.Alert == alert)
+        {
+            _openAlerts[detection.Source] = (alert, decision.Action);
         }
         _context.Feed.Publish(new AlertEvent(now, AlertRecord.From(alert, detection, decision, now), Ended: false, known));
         if (!detection.Final)
@@ -107,7 +110,7 @@ public sealed partial class Responder
         {
             AwaitReputation(reputation, detection, decision, alert);
         }
-        var ban = new BanRecord(network, kinds, now, now + decision.BanFor, decision.Offence);
+        var ban = new BanRecord(network, kinds, now, now + decision.BanFor, decision.Offence, Hold: decision.Action == DecisionAction.Hold);
         if (failures.Count > 0)
         {
             // The kernel guard's hold, if any, stays: it is all that stops the scanner now.
@@ -117,13 +120,29 @@ public sealed partial class Responder
             return;
         }
         _context.Release(network);
-        if (decision.Action != DecisionAction.Block)
+        if (!blocks)
         {
             return;
         }
         _context.Recorded([ban]);
-        Reputation?.Report(detection);
-        _context.Log($"BANNED {network} for {RespondContext.Length(decision.BanFor)} offence={decision.Offence} firewall={_context.Firewall.Name} reaction={reaction:0.000}ms sensor={own:0.000}ms");
+        if (!ban.Hold)
+        {
+            Reputation?.Report(detection); // never an address that may be forged
+        }
+        _context.Log($"{RespondContext.Placed(ban, decision.BanFor, _context.Firewall.Name)} reaction={reaction:0.000}ms sensor={own:0.000}ms");
+    }
+
+    /// <summary>
+    /// The source of an open scan was just verified at its address: if it was only held, or
+    /// refused for the caps, it is decided again now, as the scanner it has shown it is.
+    /// </summary>
+    public void Verified(Detection detection)
+    {
+        ArgumentNullException.ThrowIfNull(detection);
+        if (_openAlerts.TryGetValue(detection.Source, out var open) && open.Action is DecisionAction.Hold or DecisionAction.OverCap)
+        {
+            Respond(detection, open.Alert);
+        }
     }
 
     /// <summary>A scan ended: its open alert, if any, to be completed with the whole evidence (<see cref="RecordEnded"/>).</summary>
@@ -132,7 +151,7 @@ public sealed partial class Responder
         ArgumentNullException.ThrowIfNull(detection);
         _context.Log($"ENDED {detection.Source} kinds={string.Join(',', ScanKindNames.Names(detection.Kinds))} targets={detection.TargetCount} ports={detection.Ports} probes={detection.Probes}");
         EndOverCap(detection);
-        return (_openAlerts.Remove(detection.Source, out long id) ? id : null, detection);
+        return (_openAlerts.Remove(detection.Source, out var open) ? open.Alert : null, detection);
     }
 
     /// <summary>Completes the alerts of scans that ended, in one transaction, and tells the watchers.</summary>

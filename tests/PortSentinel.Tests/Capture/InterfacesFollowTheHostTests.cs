@@ -33,7 +33,7 @@ public sealed class InterfacesFollowTheHostTests(ITestOutputHelper output)
         var (exit, scan) = NamespacePair.Exec(pair.Scanner, TimeSpan.FromSeconds(60),
             "nmap", "-n", "-Pn", "-sM", "-p", "1-200", "--max-retries", "1", "--host-timeout", "30s", NamespacePair.TargetAddress);
         Assert.True(exit == 0, scan);
-        await Until(host, $"BANNED {NamespacePair.ScannerAddress}");
+        await Until(host, $"HELD {NamespacePair.ScannerAddress}");
 
         pair.SetTargetLink(up: false);
         await Until(host, "RELEASED ps-target: it is down");

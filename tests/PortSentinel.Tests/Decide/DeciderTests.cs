@@ -9,7 +9,9 @@ public class DeciderTests
     private static readonly DateTimeOffset _t0 = new(2026, 11, 21, 9, 0, 0, TimeSpan.Zero);
     private static readonly HostFacts _host = new([NetAddress.Parse("192.0.2.10")], [NetAddress.Parse("192.0.2.1")], []);
 
-    private static Detection Scan(string source, ScanKinds kinds, int ports = 50, int targets = 1, long probes = 50, double seconds = 10) => new()
+    // Verified unless told: most of these are about the ban policy, which a source not verified at
+    // its address meets only when Decide:BanUnverified is set.
+    private static Detection Scan(string source, ScanKinds kinds, int ports = 50, int targets = 1, long probes = 50, double seconds = 10, bool verified = true) => new()
     {
         Source = NetAddress.Parse(source),
         Kinds = kinds,
@@ -25,6 +27,7 @@ public class DeciderTests
         Confidence = 0.99,
         Outcomes = new DetectionOutcomes(0, ports, 0, 0, 0),
         Final = false,
+        Verified = verified,
     };
 
     private static Decider Decider(DecideOptions? options = null, params string[] allowed) =>
@@ -86,36 +89,76 @@ public class DeciderTests
     [Fact]
     public void A_scanner_that_has_shown_its_address_is_banned_though_a_storm_of_others_filled_the_cap()
     {
-        var decider = Decider(new DecideOptions { MaxBansPerMinute = 10 });
+        var decider = Decider(new DecideOptions { MaxBansPerMinute = 10, BanUnverified = true });
         for (int i = 1; i <= 10; i++)
         {
-            Assert.Equal(DecisionAction.Block, decider.Decide(Scan($"203.0.113.{i}", ScanKinds.TcpSyn), 0, _t0.AddSeconds(i)).Action);
+            Assert.Equal(DecisionAction.Block, decider.Decide(Scan($"203.0.113.{i}", ScanKinds.TcpSyn, verified: false), 0, _t0.AddSeconds(i)).Action);
         }
-        Assert.Equal(DecisionAction.OverCap, decider.Decide(Scan("198.51.100.7", ScanKinds.TcpSyn), 0, _t0.AddSeconds(11)).Action);
-        Assert.Equal(DecisionAction.Block, decider.Decide(Scan("198.51.100.7", ScanKinds.TcpSyn) with { Verified = true }, 0, _t0.AddSeconds(12)).Action);
+        Assert.Equal(DecisionAction.OverCap, decider.Decide(Scan("198.51.100.7", ScanKinds.TcpSyn, verified: false), 0, _t0.AddSeconds(11)).Action);
+        Assert.Equal(DecisionAction.Block, decider.Decide(Scan("198.51.100.7", ScanKinds.TcpSyn), 0, _t0.AddSeconds(12)).Action);
         // Its ban counts: a minute after the first ten, the cap has room for ten less the one it made.
-        Assert.False(decider.HasRoom(_t0.AddSeconds(60.5)));
+        Assert.False(decider.HasRoom(Scan("198.51.100.8", ScanKinds.TcpSyn, verified: false), _t0.AddSeconds(60.5)));
     }
 
     [Fact]
     public void A_storm_of_sources_is_capped_per_minute_and_the_rest_are_logged_not_dropped()
     {
-        var decider = Decider(new DecideOptions { MaxBansPerMinute = 10 });
+        var decider = Decider(new DecideOptions { MaxBansPerMinute = 10, BanUnverified = true });
         var decisions = Enumerable.Range(1, 25)
-            .Select(i => decider.Decide(Scan($"203.0.113.{i}", ScanKinds.TcpSyn), 0, _t0.AddSeconds(i)))
+            .Select(i => decider.Decide(Scan($"203.0.113.{i}", ScanKinds.TcpSyn, verified: false), 0, _t0.AddSeconds(i)))
             .ToList();
         Assert.Equal(10, decisions.Count(d => d.Action == DecisionAction.Block));
         Assert.Equal(15, decisions.Count(d => d.Action == DecisionAction.OverCap));
         Assert.All(decisions.Where(d => d.Action == DecisionAction.OverCap), d => Assert.Contains("Decide:MaxBansPerMinute", d.Reason));
         // A minute after the first bans, there is room again.
-        Assert.Equal(DecisionAction.Block, decider.Decide(Scan("203.0.113.99", ScanKinds.TcpSyn), 0, _t0.AddSeconds(61)).Action);
+        Assert.Equal(DecisionAction.Block, decider.Decide(Scan("203.0.113.99", ScanKinds.TcpSyn, verified: false), 0, _t0.AddSeconds(61)).Action);
+    }
+
+    [Fact]
+    public void A_source_not_verified_at_its_address_is_held_briefly_whatever_its_record_never_banned()
+    {
+        var decider = Decider(new DecideOptions { BanSeconds = 7200, PermanentAfter = 2 });
+        foreach (int previous in new[] { 0, 1, 5 })
+        {
+            Decision held = decider.Decide(Scan("203.0.113.9", ScanKinds.TcpXmas, verified: false), previous, _t0.AddMinutes(previous));
+            Assert.Equal(DecisionAction.Hold, held.Action);
+            Assert.Equal(TimeSpan.FromSeconds(600), held.BanFor);
+            Assert.Contains("not verified at its address", held.Reason);
+            Assert.Contains("Decide:BanUnverified", held.Reason);
+        }
+        Decision banned = decider.Decide(Scan("203.0.113.9", ScanKinds.TcpXmas), 0, _t0.AddMinutes(9));
+        Assert.Equal((DecisionAction.Block, TimeSpan.FromSeconds(7200)), (banned.Action, banned.BanFor));
+        // Below the blocking severity, or allowlisted, it is what it always was.
+        Assert.Equal(DecisionAction.Log, decider.Decide(Scan("203.0.113.9", ScanKinds.IcmpSweep, verified: false), 0, _t0.AddMinutes(10)).Action);
+        Assert.Equal(DecisionAction.Allowlisted, decider.Decide(Scan("192.0.2.1", ScanKinds.TcpXmas, verified: false), 0, _t0.AddMinutes(10)).Action);
+    }
+
+    [Fact]
+    public void Holds_are_bounded_and_spend_none_of_the_ban_budget_that_verified_scanners_need()
+    {
+        var decider = Decider(new DecideOptions { MaxHolds = 3, HoldSeconds = 60, MaxBansPerMinute = 1 });
+        for (int i = 1; i <= 3; i++)
+        {
+            Assert.Equal(DecisionAction.Hold, decider.Decide(Scan($"203.0.113.{i}", ScanKinds.TcpSyn, verified: false), 0, _t0.AddSeconds(i)).Action);
+        }
+        Decision full = decider.Decide(Scan("203.0.113.4", ScanKinds.TcpSyn, verified: false), 0, _t0.AddSeconds(4));
+        Assert.Equal(DecisionAction.OverCap, full.Action);
+        Assert.Contains("3 holds in force reach Decide:MaxHolds", full.Reason);
+        Assert.False(decider.HasRoom(Scan("203.0.113.4", ScanKinds.TcpSyn, verified: false), _t0.AddSeconds(60.5)));
+        Assert.Equal(DecisionAction.Block, decider.Decide(Scan("198.51.100.7", ScanKinds.TcpSyn), 0, _t0.AddSeconds(5)).Action);
+        Assert.Equal(DecisionAction.Block, decider.Decide(Scan("198.51.100.8", ScanKinds.TcpSyn), 0, _t0.AddSeconds(6)).Action);
+        // The first hold runs out at 61 s: room for one, and it survives a reload.
+        decider = decider.Reconfigured(decider.Allowlist, decider.Options);
+        Assert.True(decider.HasRoom(Scan("203.0.113.4", ScanKinds.TcpSyn, verified: false), _t0.AddSeconds(61)));
+        Assert.Equal(DecisionAction.Hold, decider.Decide(Scan("203.0.113.4", ScanKinds.TcpSyn, verified: false), 0, _t0.AddSeconds(61)).Action);
+        Assert.Equal(DecisionAction.OverCap, decider.Decide(Scan("203.0.113.5", ScanKinds.TcpSyn, verified: false), 0, _t0.AddSeconds(61)).Action);
     }
 
     [Fact]
     public void Bad_options_name_their_key()
     {
-        var errors = new DecideOptions { BanSeconds = 0, EscalationFactor = 0.5, MaxBansPerMinute = 0, PermanentAfter = -1 }.Validate();
-        foreach (string key in new[] { "Decide:BanSeconds", "Decide:EscalationFactor", "Decide:MaxBansPerMinute", "Decide:PermanentAfter" })
+        var errors = new DecideOptions { BanSeconds = 0, EscalationFactor = 0.5, MaxBansPerMinute = 0, PermanentAfter = -1, HoldSeconds = 7200, MaxHolds = 0 }.Validate();
+        foreach (string key in new[] { "Decide:BanSeconds", "Decide:EscalationFactor", "Decide:MaxBansPerMinute", "Decide:PermanentAfter", "Decide:HoldSeconds", "Decide:MaxHolds" })
         {
             Assert.Contains(errors, e => e.Contains(key, StringComparison.Ordinal));
         }

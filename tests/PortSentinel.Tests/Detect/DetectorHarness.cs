@@ -26,6 +26,9 @@ internal sealed class DetectorHarness : IDetectionSink
 
     public List<Detection> Closed { get; } = [];
 
+    /// <summary>Scans raised unverified whose sources were then verified (<see cref="IDetectionSink.Verified"/>).</summary>
+    public List<Detection> Verified { get; } = [];
+
     /// <summary>Sources announced (<see cref="IDetectionSink.Raising"/>) and raised, in the order the sink was told.</summary>
     public List<(string Call, NetAddress Source)> Calls { get; } = [];
 
@@ -38,6 +41,8 @@ internal sealed class DetectorHarness : IDetectionSink
     }
 
     void IDetectionSink.Closed(Detection detection) => Closed.Add(detection);
+
+    void IDetectionSink.Verified(Detection detection) => Verified.Add(detection);
 
     public void Advance(long micros) => Now += micros;
 

@@ -514,6 +514,31 @@ public class DetectorTests
             h.SynToClosed(_scanner, _target, port);
         }
         Assert.Equal(verified, Assert.Single(h.Raised).Verified);
+        Assert.Empty(h.Verified); // raised verified, or never: nothing to tell again
+    }
+
+    [Fact]
+    public void A_scanner_raised_unverified_is_told_again_once_when_it_completes_a_handshake()
+    {
+        var h = new DetectorHarness();
+        for (ushort port = 1; port <= 10; port++)
+        {
+            h.SynToClosed(_scanner, _target, port);
+        }
+        Assert.False(Assert.Single(h.Raised).Verified);
+        for (uint isn = 1000; isn <= 3000; isn += 1000)
+        {
+            ushort sport = (ushort)(40000 + (isn / 1000));
+            h.Feed(Tcp(_scanner, sport, _target, 80, TcpFlags.Syn));
+            h.Feed(Tcp(_target, 80, _scanner, sport, TcpFlags.Syn | TcpFlags.Ack) with { TcpSequence = isn });
+            h.Feed(Tcp(_scanner, sport, _target, 80, TcpFlags.Ack) with { TcpAcknowledgment = isn + 1 });
+            h.Advance(Ms);
+        }
+        Detection told = Assert.Single(h.Verified);
+        Assert.True(told.Verified);
+        Assert.False(told.Final);
+        Assert.True(told.Ports >= 10);
+        Assert.True(Assert.Single(h.Finish(), d => d.Final).Verified);
     }
 
     [Fact]

@@ -50,6 +50,7 @@ public sealed class EventLogTests : IDisposable
         Assert.Equal("192.0.2.2", alert.GetProperty("destination").GetProperty("ip").GetString());
         Assert.Equal(2, alert.GetProperty("event").GetProperty("severity").GetInt32()); // medium
         Assert.Equal("block", alert.GetProperty("portsentinel").GetProperty("decision").GetString());
+        Assert.True(alert.GetProperty("portsentinel").GetProperty("verified").GetBoolean());
         Assert.Equal(["tcp-syn", "vertical"], alert.GetProperty("portsentinel").GetProperty("kinds").EnumerateArray().Select(k => k.GetString()));
         Assert.Equal("tcp 1-30", alert.GetProperty("portsentinel").GetProperty("port_ranges").GetString());
         Assert.True(DateTimeOffset.TryParse(alert.GetProperty("@timestamp").GetString(), System.Globalization.CultureInfo.InvariantCulture, out _));
@@ -58,6 +59,7 @@ public sealed class EventLogTests : IDisposable
         JsonElement added = lines[1];
         Assert.Equal(("event", "203.0.113.9"), (added.GetProperty("event").GetProperty("kind").GetString(), added.GetProperty("source").GetProperty("ip").GetString()));
         Assert.Equal(JsonValueKind.String, added.GetProperty("portsentinel").GetProperty("ban").GetProperty("expires").ValueKind);
+        Assert.False(added.GetProperty("portsentinel").GetProperty("ban").GetProperty("hold").GetBoolean());
         Assert.Equal("user:alice", lines[2].GetProperty("portsentinel").GetProperty("ban").GetProperty("by").GetString());
     }
 

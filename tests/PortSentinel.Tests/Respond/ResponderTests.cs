@@ -107,9 +107,9 @@ public sealed class ResponderTests : IDisposable
     public void A_scanner_the_ban_cap_refused_is_decided_again_as_soon_as_the_cap_has_room()
     {
         var firewall = new DryRunFirewall(_clock);
-        var (_, responder) = Stage(firewall, decide: new DecideOptions { MaxBansPerMinute = 1 });
-        responder.Respond(Scans.Vertical("203.0.113.1", ports: 30) with { Final = false });
-        responder.Respond(Scans.Vertical("203.0.113.2", ports: 30) with { Final = false });
+        var (_, responder) = Stage(firewall, decide: new DecideOptions { MaxBansPerMinute = 1, BanUnverified = true });
+        responder.Respond(Scans.Vertical("203.0.113.1", ports: 30, verified: false) with { Final = false });
+        responder.Respond(Scans.Vertical("203.0.113.2", ports: 30, verified: false) with { Final = false });
         Assert.Contains(_log, l => l.StartsWith("DETECTED 203.0.113.2 ", StringComparison.Ordinal) && l.Contains("action=overcap", StringComparison.Ordinal));
         Assert.Equal([NetPrefix.Parse("203.0.113.1")], firewall.List().Select(e => e.Network));
 
@@ -128,13 +128,61 @@ public sealed class ResponderTests : IDisposable
     public void A_refused_scan_that_ends_is_decided_once_more_with_its_whole_evidence()
     {
         var firewall = new DryRunFirewall(_clock);
-        var (_, responder) = Stage(firewall, decide: new DecideOptions { MaxBansPerMinute = 1 });
-        responder.Respond(Scans.Vertical("203.0.113.1", ports: 30) with { Final = false });
-        responder.Respond(Scans.Vertical("203.0.113.2", ports: 30) with { Final = false });
+        var (_, responder) = Stage(firewall, decide: new DecideOptions { MaxBansPerMinute = 1, BanUnverified = true });
+        responder.Respond(Scans.Vertical("203.0.113.1", ports: 30, verified: false) with { Final = false });
+        responder.Respond(Scans.Vertical("203.0.113.2", ports: 30, verified: false) with { Final = false });
         _clock.Advance(TimeSpan.FromSeconds(61));
-        responder.RecordEnded([responder.Ending(Scans.Vertical("203.0.113.2", ports: 300))]);
+        responder.RecordEnded([responder.Ending(Scans.Vertical("203.0.113.2", ports: 300, verified: false))]);
         Assert.Contains(_log, l => l.StartsWith("BANNED 203.0.113.2 ", StringComparison.Ordinal));
         Assert.Equal(2, _store.DetectionCount());
+    }
+
+    [Fact]
+    public void A_source_not_verified_is_held_briefly_as_no_offence_and_banned_once_it_shows_its_address()
+    {
+        var firewall = new DryRunFirewall(_clock);
+        var (context, responder) = Stage(firewall);
+        var held = Scans.Vertical("203.0.113.9", ports: 30, verified: false) with { Final = false };
+        responder.Respond(held);
+
+        Assert.Contains(_log, l => l.StartsWith("DETECTED 203.0.113.9 ", StringComparison.Ordinal) && l.Contains("action=hold", StringComparison.Ordinal) && l.Contains("verified=no", StringComparison.Ordinal));
+        Assert.Contains(_log, l => l.StartsWith("HELD 203.0.113.9 for 600s firewall=dry-run reaction=", StringComparison.Ordinal));
+        Assert.DoesNotContain(_log, l => l.StartsWith("BANNED", StringComparison.Ordinal));
+        Assert.Equal(TimeSpan.FromSeconds(600), Assert.Single(firewall.List()).Remaining);
+        BanRecord hold = Assert.Single(_store.ActiveBans(_clock.GetUtcNow()));
+        Assert.True(hold.Hold);
+        Assert.Equal(0, _store.PreviousBans(NetPrefix.Parse("203.0.113.9"))); // a hold is no offence
+        Assert.Equal(("hold", false), Alert());
+
+        // A handshake later in the same scan: decided again on the same alert, and banned.
+        _clock.Advance(TimeSpan.FromSeconds(5));
+        responder.Verified(held with { Verified = true });
+        Assert.Contains(_log, l => l.StartsWith("BANNED 203.0.113.9 for 3600s offence=1 firewall=dry-run", StringComparison.Ordinal));
+        Assert.Equal(TimeSpan.FromSeconds(3600), Assert.Single(firewall.List()).Remaining);
+        Assert.Equal(1, _store.DetectionCount());
+        Assert.Equal(("block", true), Alert());
+        Assert.Equal(2, context.Counters.BansAdded);
+
+        // Told again (another contact verified), it is not decided a third time.
+        responder.Verified(held with { Verified = true });
+        Assert.Single(_log, l => l.StartsWith("BANNED", StringComparison.Ordinal));
+
+        (string?, bool) Alert() => _store.Alerts(new AlertQuery()).Page is [var a] ? (a.Action, a.Verified) : throw new InvalidOperationException("one alert expected");
+    }
+
+    [Fact]
+    public void Holds_beyond_the_bound_are_refused_and_decided_again_when_a_hold_runs_out()
+    {
+        var firewall = new DryRunFirewall(_clock);
+        var (_, responder) = Stage(firewall, decide: new DecideOptions { MaxHolds = 1, HoldSeconds = 30 });
+        responder.Respond(Scans.Vertical("203.0.113.1", ports: 30, verified: false) with { Final = false });
+        responder.Respond(Scans.Vertical("203.0.113.2", ports: 30, verified: false) with { Final = false });
+        Assert.Contains(_log, l => l.StartsWith("DETECTED 203.0.113.2 ", StringComparison.Ordinal) && l.Contains("action=overcap", StringComparison.Ordinal) && l.Contains("Decide:MaxHolds", StringComparison.Ordinal));
+        responder.RedecideOverCap();
+        Assert.DoesNotContain(_log, l => l.StartsWith("HELD 203.0.113.2 ", StringComparison.Ordinal));
+        _clock.Advance(TimeSpan.FromSeconds(30));
+        responder.RedecideOverCap();
+        Assert.Contains(_log, l => l.StartsWith("HELD 203.0.113.2 for 30s", StringComparison.Ordinal));
     }
 
     private (RespondContext Context, Responder Responder) Stage(IFirewall firewall, IReadOnlyList<NetPrefix>? allowed = null, DecideOptions? decide = null)

@@ -127,7 +127,8 @@ public sealed class ApiTests : IAsyncLifetime
         string[] lines = (await csv.Content.ReadAsStringAsync()).Split("\r\n", StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal(7, lines.Length); // the header and six udp alerts
         Assert.StartsWith("id,raised,ended,source,kinds,severity,action", lines[0]);
-        Assert.EndsWith("\"seeded \"\"11\"\", with a comma\"", lines[1]);
+        Assert.EndsWith(",verified", lines[0]);
+        Assert.EndsWith("\"seeded \"\"11\"\", with a comma\",true", lines[1]); // Scans.Vertical is verified
 
         JsonElement json = await viewer.Get("/api/v1/alerts/export?format=json&severity=critical").Expect(HttpStatusCode.OK);
         Assert.Equal(4, json.GetArrayLength());

@@ -112,5 +112,11 @@ internal static class Migrations
             reported INTEGER NOT NULL
         );
         """,
+
+        // 5: whether a scanner was verified at its address, and which bans are short holds of unverified ones.
+        """
+        ALTER TABLE detections ADD COLUMN verified INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE bans ADD COLUMN hold INTEGER NOT NULL DEFAULT 0;   -- 1: a hold, not an offence
+        """,
     ];
 }

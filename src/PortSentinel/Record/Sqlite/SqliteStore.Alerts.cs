@@ -9,7 +9,7 @@ public sealed partial class SqliteStore
 {
     private const string AlertColumns = """
         id, source, kinds, first_seen, last_seen, raised, ended, targets, target_list, ports, port_ranges,
-        protocols, probes, trigger, confidence, severity, action, reason, open, closed, unreachable, unanswered, dropped
+        protocols, probes, trigger, confidence, severity, action, reason, open, closed, unreachable, unanswered, dropped, verified
         """;
 
     // The time an alert is listed and filtered by: when it was raised, else (recorded at its end only) its last probe.
@@ -29,8 +29,8 @@ public sealed partial class SqliteStore
             using SqliteCommand insert = _connection.CreateCommand();
             insert.CommandText = """
                 INSERT INTO detections (source, kinds, first_seen, last_seen, targets, ports, port_ranges, probes, trigger, confidence,
-                                        severity, action, raised, target_list, protocols, open, closed, unreachable, unanswered, dropped, reason, ended)
-                VALUES ($s, $k, $f, $l, $t, $p, $pr, $pb, $tr, $c, $sev, $a, $raised, $tl, $proto, $o1, $o2, $o3, $o4, $o5, $reason, $ended)
+                                        severity, action, raised, target_list, protocols, open, closed, unreachable, unanswered, dropped, verified, reason, ended)
+                VALUES ($s, $k, $f, $l, $t, $p, $pr, $pb, $tr, $c, $sev, $a, $raised, $tl, $proto, $o1, $o2, $o3, $o4, $o5, $v, $reason, $ended)
                 RETURNING id
                 """;
             Evidence(insert, detection);
@@ -43,12 +43,13 @@ public sealed partial class SqliteStore
         }
     }
 
-    /// <summary>A raised alert decided again (its source's reputation came): its severity, action and reason now.</summary>
+    /// <summary>A raised alert decided again (its reputation came, the cap had room, it was verified): its severity, action and reason now.</summary>
     public void Redecide(long id, Decision decision)
     {
         ArgumentNullException.ThrowIfNull(decision);
-        Change("UPDATE detections SET severity = $sev, action = $a, reason = $reason WHERE id = $id",
-            ("$id", id), ("$sev", decision.Severity.ToString().ToLowerInvariant()), ("$a", decision.Action.ToString().ToLowerInvariant()), ("$reason", decision.Reason));
+        Change("UPDATE detections SET severity = $sev, action = $a, reason = $reason, verified = max(verified, $v) WHERE id = $id",
+            ("$id", id), ("$sev", decision.Severity.ToString().ToLowerInvariant()), ("$a", decision.Action.ToString().ToLowerInvariant()), ("$reason", decision.Reason),
+            ("$v", decision.Detection.Verified ? 1 : 0));
     }
 
     /// <summary>
@@ -66,15 +67,15 @@ public sealed partial class SqliteStore
             update.CommandText = """
                 UPDATE detections SET kinds = $k, first_seen = $f, last_seen = $l, targets = $t, ports = $p, port_ranges = $pr, probes = $pb,
                        confidence = $c, target_list = $tl, protocols = $proto, open = $o1, closed = $o2, unreachable = $o3, unanswered = $o4,
-                       dropped = $o5, ended = $ended, trigger = $tr, source = $s
+                       dropped = $o5, verified = $v, ended = $ended, trigger = $tr, source = $s
                 WHERE id = $id
                 """;
             using SqliteCommand insert = _connection.CreateCommand();
             insert.Transaction = tx;
             insert.CommandText = """
                 INSERT INTO detections (source, kinds, first_seen, last_seen, targets, ports, port_ranges, probes, trigger, confidence,
-                                        target_list, protocols, open, closed, unreachable, unanswered, dropped, ended)
-                VALUES ($s, $k, $f, $l, $t, $p, $pr, $pb, $tr, $c, $tl, $proto, $o1, $o2, $o3, $o4, $o5, $ended)
+                                        target_list, protocols, open, closed, unreachable, unanswered, dropped, verified, ended)
+                VALUES ($s, $k, $f, $l, $t, $p, $pr, $pb, $tr, $c, $tl, $proto, $o1, $o2, $o3, $o4, $o5, $v, $ended)
                 """;
             foreach (var (id, detection) in ended)
             {
@@ -115,6 +116,7 @@ public sealed partial class SqliteStore
         p.AddWithValue("$o3", d.Outcomes.Unreachable);
         p.AddWithValue("$o4", d.Outcomes.Unanswered);
         p.AddWithValue("$o5", d.Outcomes.Dropped);
+        p.AddWithValue("$v", d.Verified ? 1 : 0);
     }
 
     public long DetectionCount()
@@ -200,7 +202,7 @@ public sealed partial class SqliteStore
         }
         if (q.Blocked is { } blocked)
         {
-            And(blocked ? "action = 'block'" : "(action IS NULL OR action <> 'block')");
+            And(blocked ? "action IN ('block', 'hold')" : "(action IS NULL OR action NOT IN ('block', 'hold'))");
         }
         if (!string.IsNullOrWhiteSpace(q.Text))
         {
@@ -222,7 +224,7 @@ public sealed partial class SqliteStore
                 Time(row, 3), Time(row, 4), TimeOrNull(row, 5), TimeOrNull(row, 6), row.GetInt32(7),
                 targets.Split(',', StringSplitOptions.RemoveEmptyEntries), row.GetInt32(9), row.GetString(10), row.GetInt32(11),
                 row.GetInt64(12), row.GetString(13), row.GetDouble(14), TextOrNull(row, 15), TextOrNull(row, 16), TextOrNull(row, 17),
-                new DetectionOutcomes(row.GetInt32(18), row.GetInt32(19), row.GetInt32(20), row.GetInt32(21), row.GetInt32(22))));
+                new DetectionOutcomes(row.GetInt32(18), row.GetInt32(19), row.GetInt32(20), row.GetInt32(21), row.GetInt32(22)), row.GetInt64(23) != 0));
         }
         return alerts;
     }

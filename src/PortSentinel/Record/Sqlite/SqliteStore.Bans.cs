@@ -5,7 +5,7 @@ namespace PortSentinel.Record.Sqlite;
 
 public sealed partial class SqliteStore
 {
-    private const string BanColumns = "network, reason, created, expires, offence, lifted, lifted_by";
+    private const string BanColumns = "network, reason, created, expires, offence, lifted, lifted_by, hold";
 
     public void AddBans(IReadOnlyList<BanRecord> bans)
     {
@@ -15,7 +15,7 @@ public sealed partial class SqliteStore
             using SqliteTransaction tx = _connection.BeginTransaction();
             using SqliteCommand insert = _connection.CreateCommand();
             insert.Transaction = tx;
-            insert.CommandText = $"INSERT INTO bans ({BanColumns}) VALUES ($n, $r, $c, $e, $o, $l, $b)";
+            insert.CommandText = $"INSERT INTO bans ({BanColumns}) VALUES ($n, $r, $c, $e, $o, $l, $b, $h)";
             SqliteParameter network = insert.Parameters.Add("$n", SqliteType.Text);
             SqliteParameter reason = insert.Parameters.Add("$r", SqliteType.Text);
             SqliteParameter created = insert.Parameters.Add("$c", SqliteType.Integer);
@@ -23,6 +23,7 @@ public sealed partial class SqliteStore
             SqliteParameter offence = insert.Parameters.Add("$o", SqliteType.Integer);
             SqliteParameter lifted = insert.Parameters.Add("$l", SqliteType.Integer);
             SqliteParameter liftedBy = insert.Parameters.Add("$b", SqliteType.Text);
+            SqliteParameter hold = insert.Parameters.Add("$h", SqliteType.Integer);
             foreach (BanRecord ban in bans)
             {
                 network.Value = ban.Network.ToString();
@@ -32,6 +33,7 @@ public sealed partial class SqliteStore
                 offence.Value = ban.Offence;
                 lifted.Value = Ms(ban.Lifted);
                 liftedBy.Value = (object?)ban.LiftedBy ?? DBNull.Value;
+                hold.Value = ban.Hold ? 1 : 0;
                 insert.ExecuteNonQuery();
             }
             tx.Commit();
@@ -58,7 +60,7 @@ public sealed partial class SqliteStore
         }
     }
 
-    /// <summary>How many times <paramref name="network"/> was banned: the decider's repeat-offence count.</summary>
+    /// <summary>How many times <paramref name="network"/> was banned, holds aside: the decider's repeat-offence count.</summary>
     public int PreviousBans(NetPrefix network)
     {
         lock (_gate)
@@ -67,7 +69,7 @@ public sealed partial class SqliteStore
             if (_previousBans is null)
             {
                 _previousBans = _connection.CreateCommand();
-                _previousBans.CommandText = "SELECT count(*) FROM bans WHERE network = $n";
+                _previousBans.CommandText = "SELECT count(*) FROM bans WHERE network = $n AND hold = 0";
                 _previousBans.Parameters.Add("$n", SqliteType.Text);
                 _previousBans.Prepare();
             }
@@ -134,5 +136,5 @@ public sealed partial class SqliteStore
     }
 
     private List<BanRecord> ReadBans(string sql, params (string Name, object Value)[] parameters) =>
-        Read(sql, row => new BanRecord(NetPrefix.Parse(row.GetString(0)), row.GetString(1), Time(row, 2), TimeOrNull(row, 3), row.GetInt32(4), TimeOrNull(row, 5), TextOrNull(row, 6)), parameters);
+        Read(sql, row => new BanRecord(NetPrefix.Parse(row.GetString(0)), row.GetString(1), Time(row, 2), TimeOrNull(row, 3), row.GetInt32(4), TimeOrNull(row, 5), TextOrNull(row, 6), row.GetInt64(7) != 0), parameters);
 }

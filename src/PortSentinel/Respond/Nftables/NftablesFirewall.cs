@@ -148,7 +148,9 @@ public sealed class NftablesFirewall : IFirewall, IKernelGuard
     /// in a token bucket (<c>refusing4/6</c>: <see cref="GuardRules.Ports"/> at once, refilled at
     /// that many per <see cref="GuardRules.Window"/>). When it runs dry, the answer is dropped and
     /// the source put in <c>held4/6</c> for <see cref="GuardRules.Hold"/>, at most
-    /// <see cref="GuardRules.HoldsPerMinute"/> a minute per address family. Allowed networks are
+    /// <see cref="GuardRules.HoldsPerMinute"/> a minute per address family, as many at once (a
+    /// storm of forged sources spends a budget that size, not the sixty a minute it once had, so
+    /// a real scanner in the storm is still held). Allowed networks are
     /// never counted. All in one transaction.
     /// </summary>
     public void Arm(GuardRules? rules)
@@ -179,7 +181,7 @@ public sealed class NftablesFirewall : IFirewall, IKernelGuard
                         // its source's bucket, and the source that has none left is held.
                         script.Append(CultureInfo.InvariantCulture, $$"""
                             add rule {{Family}} {{Table}} output {{refusal}} {{key}} @{{set}} return
-                            add rule {{Family}} {{Table}} output {{refusal}} add @{{set}} { {{key}} timeout {{window}}s } update @refusing{{suffix}} { {{family}} daddr timeout {{window}}s limit rate over {{perDay}}/day burst {{rules.Ports}} packets } limit rate {{rules.HoldsPerMinute}}/minute add @held{{suffix}} { {{family}} daddr timeout {{(long)rules.Hold.TotalSeconds}}s } counter drop
+                            add rule {{Family}} {{Table}} output {{refusal}} add @{{set}} { {{key}} timeout {{window}}s } update @refusing{{suffix}} { {{family}} daddr timeout {{window}}s limit rate over {{perDay}}/day burst {{rules.Ports}} packets } limit rate {{rules.HoldsPerMinute}}/minute burst {{rules.HoldsPerMinute}} packets add @held{{suffix}} { {{family}} daddr timeout {{(long)rules.Hold.TotalSeconds}}s } counter drop
 
                             """);
                     }
