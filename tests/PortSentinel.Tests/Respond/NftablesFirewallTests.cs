@@ -33,21 +33,30 @@ public sealed class NftablesFirewallTests : FirewallBackendTests
     [InlineData("set held6, set allowed4, 6 of the 6 rules of chain prerouting, 26 of the 26 rules of chain output", "flush chain inet portsentinel prerouting; flush chain inet portsentinel output; delete set inet portsentinel held6; delete set inet portsentinel allowed4")]
     [InlineData("26 of the 26 rules of chain output", "flush chain inet portsentinel output")]
     [InlineData("chain output", "flush chain inet portsentinel output; delete chain inet portsentinel output")]
+    // Another table's set, chain and rules of the same names are not the sensor's.
+    [InlineData("set hosts4, 6 of the 6 rules of chain prerouting", "flush chain inet portsentinel prerouting; delete set inet portsentinel hosts4; add table inet other; add set inet other hosts4 { type ipv4_addr; }; add chain inet other prerouting; add rule inet other prerouting ip saddr @hosts4 drop")]
     public void Every_part_of_the_setup_removed_from_outside_is_named_and_made_again(string named, string removal)
     {
         Arm(ports: 6);
         Assert.Null(InTarget(Firewall.Missing));
         var (exit, output) = NamespacePair.Exec(Pair.Target, TimeSpan.FromSeconds(10), "nft", removal);
-        Assert.True(exit == 0, output);
-
-        Assert.Equal(named, InTarget(Firewall.Missing));
-        InTarget(() =>
+        try
         {
-            Firewall.Initialize();
-            return 0;
-        });
-        Arm(ports: 6);
-        Assert.Null(InTarget(Firewall.Missing));
+            Assert.True(exit == 0, output);
+
+            Assert.Equal(named, InTarget(Firewall.Missing));
+            InTarget(() =>
+            {
+                Firewall.Initialize();
+                return 0;
+            });
+            Arm(ports: 6);
+            Assert.Null(InTarget(Firewall.Missing));
+        }
+        finally
+        {
+            NamespacePair.Exec(Pair.Target, TimeSpan.FromSeconds(10), "nft", "delete table inet other"); // where the removal made it
+        }
     }
 
     [NamespaceTheory]

@@ -373,9 +373,11 @@ public sealed class NftablesFirewall : IFirewall, IKernelGuard
     }
 
     /// <summary>
-    /// Lists the table without the sets' elements (NFT_CTX_OUTPUT_TERSE: with every ban listed
-    /// the check would cost as much as the bans) and names every set, chain and rule that
-    /// <see cref="Initialize"/> and <see cref="Arm"/> made and that is gone.
+    /// Lists the family's ruleset without the sets' elements and names every set, chain and rule
+    /// of the table that <see cref="Initialize"/> and <see cref="Arm"/> made and that is gone.
+    /// Not <c>list table</c>: libnftables 1.0.6 fetches every element of every set for it even
+    /// when told to be terse, and under a storm the guard's counting sets hold a hundred thousand,
+    /// which made each check take two seconds of the respond thread (10 ms this way).
     /// </summary>
     public string? Missing()
     {
@@ -385,36 +387,51 @@ public sealed class NftablesFirewall : IFirewall, IKernelGuard
             bool listed;
             try
             {
-                listed = Run($"list table {Family} {Table}", out _);
+                listed = Run($"list ruleset {Family}", out _);
             }
             finally
             {
                 LibNftables.nft_ctx_output_set_flags(_context, LibNftables.OutputJson);
             }
-            if (!listed)
+            if (!listed || Output().Length == 0)
             {
                 return $"table {Family} {Table}";
             }
             var sets = new HashSet<string>();
             var rules = new Dictionary<string, int>();
+            bool table = false;
             using (JsonDocument doc = JsonDocument.Parse(Output()))
             {
                 foreach (JsonElement item in doc.RootElement.GetProperty("nftables").EnumerateArray())
                 {
-                    if (item.TryGetProperty("set", out JsonElement set))
+                    JsonProperty what = item.EnumerateObject().First();
+                    if (what.Name == "table")
                     {
-                        sets.Add(set.GetProperty("name").GetString()!);
+                        table |= what.Value.GetProperty("name").GetString() == Table;
+                        continue;
                     }
-                    else if (item.TryGetProperty("chain", out JsonElement chain))
+                    if (!what.Value.TryGetProperty("table", out JsonElement owner) || owner.GetString() != Table)
                     {
-                        rules.TryAdd(chain.GetProperty("name").GetString()!, 0);
+                        continue; // another table's, or the listing's metainfo
                     }
-                    else if (item.TryGetProperty("rule", out JsonElement rule))
+                    switch (what.Name)
                     {
-                        string name = rule.GetProperty("chain").GetString()!;
-                        rules[name] = rules.GetValueOrDefault(name) + 1;
+                        case "set":
+                            sets.Add(what.Value.GetProperty("name").GetString()!);
+                            break;
+                        case "chain":
+                            rules.TryAdd(what.Value.GetProperty("name").GetString()!, 0);
+                            break;
+                        case "rule":
+                            string chain = what.Value.GetProperty("chain").GetString()!;
+                            rules[chain] = rules.GetValueOrDefault(chain) + 1;
+                            break;
                     }
                 }
+            }
+            if (!table)
+            {
+                return $"table {Family} {Table}";
             }
             var missing = new List<string>();
             missing.AddRange(_ownedSets.Where(s => !sets.Contains(s.Name)).Select(s => $"set {s.Name}"));
@@ -465,7 +482,6 @@ public sealed class NftablesFirewall : IFirewall, IKernelGuard
         return failures;
     }
 
-    /// <summary>The index in <see cref="_sets"/> of the set that holds <paramref name="network"/>.</summary>
     /// <summary>Whether nft's error says the element is not there: ENOENT for an address, its own words for a network in an interval set.</summary>
     private static bool Absent(string error) =>
         error.Contains("No such file or directory", StringComparison.Ordinal) || error.Contains("element does not exist", StringComparison.Ordinal);
