@@ -61,10 +61,10 @@ public static class Dashboard
         return app;
     }
 
-    /// <summary>The keys that sign session cookies and CSRF tokens, beside the database, readable by the sensor's user only: sessions survive a restart.</summary>
+    /// <summary>The keys that sign session cookies and CSRF tokens, in the data directory, readable by the sensor's user only: sessions survive a restart.</summary>
     private static DirectoryInfo KeyDirectory(DashboardContext context)
     {
-        var keys = new DirectoryInfo(Path.Combine(Path.GetDirectoryName(context.Store.Path)!, "keys"));
+        var keys = new DirectoryInfo(Path.Combine(context.DataDirectory, "keys"));
         if (!keys.Exists && OperatingSystem.IsLinux())
         {
             keys.Create();

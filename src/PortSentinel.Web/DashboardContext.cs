@@ -1,17 +1,20 @@
 using System.Security.Cryptography;
 using System.Text;
 using PortSentinel.Common;
-using PortSentinel.Record.Sqlite;
+using PortSentinel.Record;
 
 namespace PortSentinel.Web;
 
 /// <summary>What every part of the dashboard shares: the sensor it shows and steers, its own store connection, its options, the log.</summary>
-public sealed class DashboardContext(Sensor sensor, SqliteStore store, DashboardOptions options, SensorLog log, TimeProvider? time = null)
+public sealed class DashboardContext(Sensor sensor, IStore store, string dataDirectory, DashboardOptions options, SensorLog log, TimeProvider? time = null)
 {
     public Sensor Sensor { get; } = sensor;
 
     /// <summary>The dashboard's own connection to the database, apart from the sensor's.</summary>
-    public SqliteStore Store { get; } = store;
+    public IStore Store { get; } = store;
+
+    /// <summary>The sensor's data directory: the session keys are kept there.</summary>
+    public string DataDirectory { get; } = dataDirectory;
 
     public DashboardOptions Options { get; } = options;
 

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Builder;
 using PortSentinel.Common;
+using PortSentinel.Record;
 using PortSentinel.Record.Sqlite;
 
 namespace PortSentinel.Web;
@@ -11,10 +12,10 @@ namespace PortSentinel.Web;
 /// </summary>
 public sealed class DashboardServer : IDisposable
 {
-    private readonly SqliteStore _store;
+    private readonly IStore _store;
     private WebApplication? _web;
 
-    private DashboardServer(SqliteStore store) => _store = store;
+    private DashboardServer(IStore store) => _store = store;
 
     /// <summary>Starts listening and says where; throws <see cref="IOException"/> when it cannot listen there.</summary>
     public static DashboardServer Start(SensorHost host, DashboardOptions options, ISettingsControl settings, SensorLog log)
@@ -24,7 +25,7 @@ public sealed class DashboardServer : IDisposable
         var server = new DashboardServer(SqliteStore.Open(host.DataDirectory));
         try
         {
-            var context = new DashboardContext(host.Sensor, server._store, options, log) { Settings = settings, Notifier = host.Notifier, ReportsDirectory = host.ReportsDirectory };
+            var context = new DashboardContext(host.Sensor, server._store, host.DataDirectory, options, log) { Settings = settings, Notifier = host.Notifier, ReportsDirectory = host.ReportsDirectory };
             server._web = Dashboard.Build(context);
             server._web.StartAsync().GetAwaiter().GetResult();
             Announce(server._web, context, log);

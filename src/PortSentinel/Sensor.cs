@@ -5,7 +5,6 @@ using PortSentinel.Decode;
 using PortSentinel.Detect;
 using PortSentinel.Intel;
 using PortSentinel.Record;
-using PortSentinel.Record.Sqlite;
 using PortSentinel.Respond;
 
 namespace PortSentinel;
@@ -45,7 +44,6 @@ public sealed class Sensor : IDisposable
     private static readonly TimeSpan _sweepEvery = TimeSpan.FromSeconds(1);
 
     private readonly SensorOptions _options;
-    private readonly string _dataDirectory;
     private readonly RespondContext _respond;
     private readonly Responder _responder;
     private readonly RespondWorker _worker;
@@ -57,13 +55,15 @@ public sealed class Sensor : IDisposable
     private ConnectTrap? _trap;
     private bool _stopped;
 
-    public Sensor(SensorOptions options, Decider decider, IFirewall firewall, SqliteStore store, SensorLog log, SensorFeed? feed = null)
+    /// <summary>Where the warm-up at <see cref="Start"/> writes its scratch capture and store, and leaves nothing: the data directory (the system's temporary directory unless told).</summary>
+    public string WarmUpDirectory { get; init; } = Path.GetTempPath();
+
+    public Sensor(SensorOptions options, Decider decider, IFirewall firewall, IStore store, SensorLog log, SensorFeed? feed = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(store);
         _options = options;
         _trapOptions = options.Trap;
-        _dataDirectory = Path.GetDirectoryName(store.Path)!;
         _respond = new RespondContext(firewall, store, feed ?? new SensorFeed(), log);
         _responder = new Responder(_respond, decider, options.Firewall);
         _worker = new RespondWorker(_responder);
@@ -118,7 +118,7 @@ public sealed class Sensor : IDisposable
         _worker.Every(LiveCaptures.CheckEvery, "reading capture statistics", _captures.ReportDrops);
         _worker.Every(LiveCaptures.CheckEvery, "checking the firewall", _responder.Integrity.Check);
         _worker.Start();
-        WarmUp.Run(_dataDirectory, _worker, _respond.Firewall, _respond.Log);
+        WarmUp.Run(WarmUpDirectory, _worker, _respond.Firewall, _respond.Log);
         _captures.Start(_options.Interfaces, _options.EveryInterface, Detector);
         StartTrap();
         if (Reputation is { } reputation)

@@ -67,7 +67,7 @@ public sealed class SensorHost : IDisposable
             Notifier = configuration.Notify.Enabled ? Own(new Notifier(configuration.Notify, Notifier.Channels(configuration.Notify), feed, log)) : null;
             Reputation = configuration.AbuseIpDb.Enabled ? Own(new ReputationService(configuration.AbuseIpDb, Store, log)) : null;
             _allowlist = new Allowlist(HostFacts.Read(), configuration.Allowed);
-            Sensor = Own(new Sensor(configuration.Sensor, new Decider(_allowlist, configuration.Decide), Firewall, Store, log, feed) { Reputation = Reputation });
+            Sensor = Own(new Sensor(configuration.Sensor, new Decider(_allowlist, configuration.Decide), Firewall, Store, log, feed) { Reputation = Reputation, WarmUpDirectory = configuration.DataDirectory });
         }
         catch
         {
@@ -89,7 +89,7 @@ public sealed class SensorHost : IDisposable
     public IFirewall Firewall { get; }
 
     /// <summary>The sensor's connection to the database.</summary>
-    public SqliteStore Store { get; }
+    public IStore Store { get; }
 
     public string DataDirectory => _configuration.DataDirectory;
 
@@ -122,7 +122,7 @@ public sealed class SensorHost : IDisposable
         {
             Own(new BlocklistImport(_configuration.Blocklist, _configuration.AbuseIpDb, Sensor.Preempt, _log)).Start();
         }
-        _log($"RUNNING with {Firewall.Name}, data in {Store.Path}, {_allowlist.Entries.Count()} allowlist entries, reputation {(Reputation is null ? $"off (no {AbuseIpDbOptions.Section}:{nameof(AbuseIpDbOptions.ApiKey)})" : $"from {_configuration.AbuseIpDb.BaseUrl}")}");
+        _log($"RUNNING with {Firewall.Name}, data in {Store.Location}, {_allowlist.Entries.Count()} allowlist entries, reputation {(Reputation is null ? $"off (no {AbuseIpDbOptions.Section}:{nameof(AbuseIpDbOptions.ApiKey)})" : $"from {_configuration.AbuseIpDb.BaseUrl}")}");
     }
 
     /// <summary>The capture's figures for the daily report.</summary>

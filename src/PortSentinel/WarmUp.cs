@@ -39,6 +39,8 @@ internal static class WarmUp
     // optimised within the passes (30 calls, twice).
     private const int RehearsalsPerDetection = 6;
 
+    private static int _runs;
+
     // 192.0.2.254, a documentation address, never a real source.
     private static readonly NetPrefix _nobody = NetPrefix.Host(NetAddress.FromV4(0xC000_02FE));
 
@@ -47,8 +49,9 @@ internal static class WarmUp
     {
         var clock = Stopwatch.StartNew();
         long compiled = JitInfo.GetCompiledMethodCount();
-        string scratch = Path.Join(dataDirectory, $"warm-up-{Environment.ProcessId}");
-        string file = Path.Join(dataDirectory, $"warm-up-{Environment.ProcessId}.pcap");
+        // Two sensors of one process (the tests') may warm up at once in one directory.
+        string scratch = Path.Join(dataDirectory, $"warm-up-{Environment.ProcessId}-{Interlocked.Increment(ref _runs)}");
+        string file = scratch + ".pcap";
         int rehearsals = 0;
         try
         {

@@ -34,7 +34,7 @@ public sealed class SensorHostTests : IDisposable
         using (SensorHost host = SensorHost.Create(configuration, _log.Enqueue))
         {
             host.Start();
-            Assert.Contains(_log, l => l.StartsWith($"RUNNING with dry-run, data in {host.Store.Path}", StringComparison.Ordinal));
+            Assert.Contains(_log, l => l.StartsWith($"RUNNING with dry-run, data in {host.Store.Location}", StringComparison.Ordinal));
             // Queued now, decided while the host stops: the sensor drains its queue before the event log closes.
             host.Sensor.Detected(Scans.Vertical("203.0.113.9", ports: 30));
         }

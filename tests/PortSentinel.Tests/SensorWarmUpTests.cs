@@ -27,7 +27,7 @@ public sealed class SensorWarmUpTests : IDisposable
     {
         using var store = SqliteStore.Open(_directory);
         var firewall = new DryRunFirewall();
-        using var sensor = new Sensor(new SensorOptions(), new Decider(new Allowlist(HostFacts.Read(), []), new DecideOptions()), firewall, store, _log.Enqueue);
+        using var sensor = new Sensor(new SensorOptions(), new Decider(new Allowlist(HostFacts.Read(), []), new DecideOptions()), firewall, store, _log.Enqueue) { WarmUpDirectory = _directory };
         using SensorFeed.Subscription feed = sensor.Feed.Subscribe(100);
 
         sensor.Start();

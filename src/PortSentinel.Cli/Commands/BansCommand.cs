@@ -39,7 +39,7 @@ public static class BansCommand
         return command;
     }
 
-    private delegate int Action(SqliteStore store, IFirewall firewall, Decider decider, TextWriter output);
+    private delegate int Action(IStore store, IFirewall firewall, Decider decider, TextWriter output);
 
     private static int Execute(ParseResult parse, Option<string> dataDir, Option<string?> firewallName, Action action)
     {
@@ -70,7 +70,7 @@ public static class BansCommand
         }
     }
 
-    public static int List(SqliteStore store, string format, TextWriter output)
+    public static int List(IBanStore store, string format, TextWriter output)
     {
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(output);
@@ -118,7 +118,7 @@ public static class BansCommand
         return ExitCodes.Ok;
     }
 
-    public static int Add(SqliteStore store, IFirewall firewall, Decider decider, string text, string? duration, string reason, TextWriter output)
+    public static int Add(IStore store, IFirewall firewall, Decider decider, string text, string? duration, string reason, TextWriter output)
     {
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(firewall);
@@ -150,7 +150,7 @@ public static class BansCommand
         return ExitCodes.Ok;
     }
 
-    public static int Remove(SqliteStore store, IFirewall firewall, IReadOnlyList<string> texts, TextWriter output)
+    public static int Remove(IStore store, IFirewall firewall, IReadOnlyList<string> texts, TextWriter output)
     {
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(firewall);
@@ -177,14 +177,14 @@ public static class BansCommand
     }
 
     /// <summary>Lifts every ban in force.</summary>
-    public static int Flush(SqliteStore store, IFirewall firewall, TextWriter output)
+    public static int Flush(IStore store, IFirewall firewall, TextWriter output)
     {
         ArgumentNullException.ThrowIfNull(store);
         return Remove(store, firewall, [.. store.ActiveBans(DateTimeOffset.UtcNow).Select(b => b.Network.ToString())], output);
     }
 
     /// <summary>Sets the firewall up and, as the sensor would, lifts bans that ran out on a firewall without timeouts.</summary>
-    private static void Prepare(SqliteStore store, IFirewall firewall)
+    private static void Prepare(IStore store, IFirewall firewall)
     {
         firewall.Initialize();
         BanExpiry.Lift(store, firewall, DateTimeOffset.UtcNow, line => Console.Error.WriteLine($"portsentinel: {line}"));

@@ -101,7 +101,7 @@ public static class DoctorCommand
         try
         {
             using SqliteStore store = SqliteStore.Open(dataDirectory);
-            Report("data directory", null, $"{store.Path}, schema {store.SchemaVersion}, {store.ActiveBans(DateTimeOffset.UtcNow).Count} bans in force");
+            Report("data directory", null, $"{store.Location}, schema {store.SchemaVersion}, {store.ActiveBans(DateTimeOffset.UtcNow).Count} bans in force");
         }
         catch (StoreException e)
         {

@@ -33,7 +33,7 @@ public static class UsersCommand
         return new Command("users", "List, add and remove dashboard accounts; set passwords.") { dataDir, list, add, remove, passwd };
     }
 
-    private static int WithStore(ParseResult parse, Option<string> dataDir, Func<SqliteStore, int> action)
+    private static int WithStore(ParseResult parse, Option<string> dataDir, Func<IStore, int> action)
     {
         try
         {
@@ -52,7 +52,7 @@ public static class UsersCommand
         }
     }
 
-    public static int List(SqliteStore store, TextWriter output)
+    public static int List(IAccountStore store, TextWriter output)
     {
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(output);
@@ -72,14 +72,14 @@ public static class UsersCommand
         return ExitCodes.Ok;
     }
 
-    public static int Add(SqliteStore store, string name, string role, string password, TextWriter output)
+    public static int Add(IStore store, string name, string role, string password, TextWriter output)
     {
         ArgumentNullException.ThrowIfNull(output);
         return Report(Passwords.AddUser(store, name, role, password, DateTimeOffset.UtcNow), $"Added {name} ({role}).", store, "user.add", name, $"role {role}", output);
     }
 
     /// <summary>Prints the problem, or the success line and an audit entry for the CLI user.</summary>
-    private static int Report(string? problem, string done, SqliteStore store, string action, string target, string detail, TextWriter? output = null)
+    private static int Report(string? problem, string done, IAuditLog store, string action, string target, string detail, TextWriter? output = null)
     {
         if (problem is not null)
         {

@@ -3,7 +3,6 @@ using System.Text;
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Identity;
 using PortSentinel.Record;
-using PortSentinel.Record.Sqlite;
 
 namespace PortSentinel.Web.Accounts;
 
@@ -54,7 +53,7 @@ public static partial class Passwords
     public static string NewStamp() => Convert.ToHexString(RandomNumberGenerator.GetBytes(16));
 
     /// <summary>Adds a user; returns why not, or null.</summary>
-    public static string? AddUser(SqliteStore store, string name, string role, string password, DateTimeOffset now)
+    public static string? AddUser(IAccountStore store, string name, string role, string password, DateTimeOffset now)
     {
         ArgumentNullException.ThrowIfNull(store);
         string? problem = CheckName(name)
@@ -68,7 +67,7 @@ public static partial class Passwords
     }
 
     /// <summary>Sets a user's password; returns why not, or null.</summary>
-    public static string? SetPassword(SqliteStore store, string name, string password)
+    public static string? SetPassword(IAccountStore store, string name, string password)
     {
         ArgumentNullException.ThrowIfNull(store);
         if (CheckPassword(name, password) is { } problem)
@@ -79,7 +78,7 @@ public static partial class Passwords
     }
 
     /// <summary>Removes a user, unless it is the last admin; returns why not, or null.</summary>
-    public static string? RemoveUser(SqliteStore store, string name)
+    public static string? RemoveUser(IAccountStore store, string name)
     {
         ArgumentNullException.ThrowIfNull(store);
         if (store.User(name) is not { } user)

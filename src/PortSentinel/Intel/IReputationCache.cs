@@ -11,6 +11,9 @@ public interface IReputationCache
 
     void SaveReputation(Reputation reputation);
 
+    /// <summary>The reputations last looked up for these addresses (those never looked up are absent), by address, in one query.</summary>
+    IReadOnlyDictionary<string, Reputation> Reputations(IReadOnlyCollection<string> addresses);
+
     /// <summary>When <paramref name="address"/> was last reported to AbuseIPDB; null when never.</summary>
     DateTimeOffset? LastReported(string address);
 

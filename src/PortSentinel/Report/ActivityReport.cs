@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
-using PortSentinel.Record.Sqlite;
+using PortSentinel.Record;
 
 namespace PortSentinel.Report;
 
@@ -38,7 +38,7 @@ public sealed record ActivityReport(
     /// <summary>The report for machines, as <c>report --format json</c> prints it and DATA_DIR/reports keeps it.</summary>
     public string ToJson() => JsonSerializer.Serialize(this, _json);
 
-    public static ActivityReport Build(SqliteStore store, DateTimeOffset from, DateTimeOffset to, SensorHealth? health = null, int top = 10)
+    public static ActivityReport Build(IStore store, DateTimeOffset from, DateTimeOffset to, SensorHealth? health = null, int top = 10)
     {
         ArgumentNullException.ThrowIfNull(store);
         var alerts = store.AlertsBetween(from, to);

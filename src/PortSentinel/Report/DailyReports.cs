@@ -3,7 +3,7 @@ using System.Net.Mail;
 using System.Text.RegularExpressions;
 using PortSentinel.Common;
 using PortSentinel.Notify;
-using PortSentinel.Record.Sqlite;
+using PortSentinel.Record;
 
 namespace PortSentinel.Report;
 
@@ -40,7 +40,7 @@ public sealed class ReportsOptions
 /// capture health: DATA_DIR/reports/report-DATE.html and .json, the oldest beyond <c>Keep</c>
 /// removed, and mailed (HTML) when email is configured. The dashboard links the latest.
 /// </summary>
-public sealed partial class DailyReports(ReportsOptions options, EmailOptions email, SqliteStore store, string directory, Func<ActivityReport.SensorHealth> health, SensorLog log, TimeProvider? time = null) : IDisposable
+public sealed partial class DailyReports(ReportsOptions options, EmailOptions email, IStore store, string directory, Func<ActivityReport.SensorHealth> health, SensorLog log, TimeProvider? time = null) : IDisposable
 {
     private Periodic? _loop;
 

@@ -1,6 +1,6 @@
 using PortSentinel.Common;
 using PortSentinel.Decode;
-using PortSentinel.Record.Sqlite;
+using PortSentinel.Record;
 
 namespace PortSentinel.Respond;
 
@@ -12,7 +12,7 @@ namespace PortSentinel.Respond;
 public static class BanExpiry
 {
     /// <summary>Lifts from the firewall every ban that has run out and marks it so; returns how many networks were lifted.</summary>
-    public static int Lift(SqliteStore store, IFirewall firewall, DateTimeOffset now, SensorLog log)
+    public static int Lift(IBanStore store, IFirewall firewall, DateTimeOffset now, SensorLog log)
     {
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(firewall);

@@ -3,7 +3,6 @@ using System.Globalization;
 using PortSentinel.Decide;
 using PortSentinel.Decode;
 using PortSentinel.Record;
-using PortSentinel.Record.Sqlite;
 
 namespace PortSentinel.Respond;
 
@@ -15,7 +14,7 @@ public static class ManualBans
     /// firewall, then records it. Refuses allowlisted and too-wide networks. Returns the ban, or
     /// the reason it was refused.
     /// </summary>
-    public static (BanRecord? Ban, string? Refusal) Block(SqliteStore store, IFirewall firewall, Decider decider, NetPrefix network, TimeSpan? length, string reason, DateTimeOffset now)
+    public static (BanRecord? Ban, string? Refusal) Block(IBanStore store, IFirewall firewall, Decider decider, NetPrefix network, TimeSpan? length, string reason, DateTimeOffset now)
     {
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(firewall);
@@ -34,7 +33,7 @@ public static class ManualBans
     }
 
     /// <summary>Lifts the bans of <paramref name="networks"/> from the firewall, then in the record; returns how many records were lifted and what the firewall refused.</summary>
-    public static (int Lifted, IReadOnlyList<FirewallFailure> Failures) Unblock(SqliteStore store, IFirewall firewall, IReadOnlyList<NetPrefix> networks, string by, DateTimeOffset now)
+    public static (int Lifted, IReadOnlyList<FirewallFailure> Failures) Unblock(IBanStore store, IFirewall firewall, IReadOnlyList<NetPrefix> networks, string by, DateTimeOffset now)
     {
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(firewall);

@@ -1,7 +1,6 @@
 using PortSentinel.Common;
 using PortSentinel.Decode;
 using PortSentinel.Record;
-using PortSentinel.Record.Sqlite;
 
 namespace PortSentinel.Respond;
 
@@ -9,11 +8,11 @@ namespace PortSentinel.Respond;
 /// What every part of the respond stage works with, on the respond thread: the firewall, the
 /// record, the watchers, the log, the clock and the counters; and the steps those parts share.
 /// </summary>
-public sealed class RespondContext(IFirewall firewall, SqliteStore store, SensorFeed feed, SensorLog log, TimeProvider? time = null)
+public sealed class RespondContext(IFirewall firewall, IStore store, SensorFeed feed, SensorLog log, TimeProvider? time = null)
 {
     public IFirewall Firewall { get; } = firewall;
 
-    public SqliteStore Store { get; } = store;
+    public IStore Store { get; } = store;
 
     /// <summary>Alerts and bans as they happen, for the dashboard's live pages and the notifiers.</summary>
     public SensorFeed Feed { get; } = feed;

@@ -65,7 +65,7 @@ public sealed class DashboardHost : IAsyncDisposable
             Assert.Null(Passwords.AddUser(Store, "admin", Roles.Admin, AdminPassword, DateTimeOffset.UtcNow));
             Assert.Null(Passwords.AddUser(Store, "viewer", Roles.Viewer, ViewerPassword, DateTimeOffset.UtcNow));
         }
-        Context = new DashboardContext(Sensor, Store, options, Log.Enqueue)
+        Context = new DashboardContext(Sensor, Store, Path.GetDirectoryName(Store.Path)!, options, Log.Enqueue)
         {
             Settings = new RunningSettings(Sources, initial, Sensor, Log.Enqueue),
             ReportsDirectory = reports ? Path.Combine(_data, "reports") : null,

@@ -9,7 +9,6 @@ public sealed partial class SqliteStore
 
     public IReadOnlyList<UserRecord> Users() => Read($"SELECT {UserColumns} FROM users ORDER BY name", ReadUser);
 
-    /// <summary>The user called <paramref name="name"/> (case-insensitive), or null.</summary>
     public UserRecord? User(string name) => Read($"SELECT {UserColumns} FROM users WHERE name = $name", ReadUser, ("$name", name)) is [var user] ? user : null;
 
     public long UserCount()
@@ -20,7 +19,6 @@ public sealed partial class SqliteStore
         }
     }
 
-    /// <summary>Adds a user; false when the name is taken.</summary>
     public bool AddUser(UserRecord user)
     {
         ArgumentNullException.ThrowIfNull(user);
@@ -28,23 +26,13 @@ public sealed partial class SqliteStore
             ("$name", user.Name), ("$role", user.Role), ("$hash", user.PasswordHash), ("$stamp", user.Stamp), ("$created", Ms(user.Created))) == 1;
     }
 
-    /// <summary>Removes a user; false when there is none of that name.</summary>
     public bool RemoveUser(string name) => Change("DELETE FROM users WHERE name = $name", ("$name", name)) == 1;
 
-    /// <summary>Sets a new password (and stamp) and clears a lockout; false when there is no such user.</summary>
     public bool SetPassword(string name, string hash, string stamp) =>
         Change("UPDATE users SET password_hash = $hash, stamp = $stamp, failures = 0, locked_until = NULL WHERE name = $name", ("$name", name), ("$hash", hash), ("$stamp", stamp)) == 1;
 
     public bool SetRole(string name, string role) => Change("UPDATE users SET role = $role WHERE name = $name", ("$name", name), ("$role", role)) == 1;
 
-    /// <summary>
-    /// Admits a login attempt and counts it as failed before its password is checked, in one
-    /// statement: parallel attempts cannot all pass the lock check before any of them is counted (100
-    /// at once had 6 passwords checked against a lockout after 5). The <paramref name="lockAfter"/>th
-    /// in a row sets the lock, until <paramref name="now"/> + <paramref name="lockFor"/>, and starts the
-    /// count again; <see cref="LoginSucceeded"/> clears both when the password was right. An attempt
-    /// while the lock holds is not admitted and not counted.
-    /// </summary>
     public LoginAttempt BeginLogin(string name, int lockAfter, TimeSpan lockFor, DateTimeOffset now)
     {
         DateTimeOffset until = now + lockFor;
@@ -65,7 +53,6 @@ public sealed partial class SqliteStore
         return new LoginAttempt(false, User(name)?.LockedUntil);
     }
 
-    /// <summary>The password was right: the count of failures in a row and any lock are cleared.</summary>
     public void LoginSucceeded(string name) => Change("UPDATE users SET failures = 0, locked_until = NULL WHERE name = $name", ("$name", name));
 
     public long AddToken(string name, string role, string hash, string createdBy, DateTimeOffset created)
@@ -85,17 +72,12 @@ public sealed partial class SqliteStore
 
     public IReadOnlyList<TokenRecord> Tokens() => Read($"SELECT {TokenColumns} FROM api_tokens ORDER BY id", ReadToken);
 
-    /// <summary>
-    /// The token, not revoked, whose hash is <paramref name="hash"/>; marks it used at
-    /// <paramref name="now"/>, to the minute (a write per request would slow a busy script down).
-    /// </summary>
     public TokenRecord? UseToken(string hash, DateTimeOffset now)
     {
         Change("UPDATE api_tokens SET last_used = $now WHERE hash = $hash AND revoked IS NULL AND (last_used IS NULL OR last_used <= $now - 60000)", ("$hash", hash), ("$now", Ms(now)));
         return Read($"SELECT {TokenColumns} FROM api_tokens WHERE hash = $hash AND revoked IS NULL", ReadToken, ("$hash", hash)) is [var token] ? token : null;
     }
 
-    /// <summary>Revokes a token; false when there is no such token in use.</summary>
     public bool RevokeToken(long id, DateTimeOffset now) =>
         Change("UPDATE api_tokens SET revoked = $now WHERE id = $id AND revoked IS NULL", ("$id", id), ("$now", Ms(now))) == 1;
 
@@ -103,7 +85,6 @@ public sealed partial class SqliteStore
         Change("INSERT INTO audit (at, actor, action, target, detail, remote) VALUES ($at, $actor, $action, $target, $detail, $remote)",
             ("$at", Ms(at)), ("$actor", actor), ("$action", action), ("$target", target), ("$detail", detail), ("$remote", remote));
 
-    /// <summary>The audit log, newest first, a page at a time, and its length.</summary>
     public (IReadOnlyList<AuditRecord> Page, long Total) AuditLog(int offset, int limit)
     {
         lock (_gate)

@@ -15,11 +15,6 @@ public sealed partial class SqliteStore
     // The time an alert is listed and filtered by: when it was raised, else (recorded at its end only) its last probe.
     private const string AlertTime = "coalesce(raised, last_seen)";
 
-    /// <summary>
-    /// Records a source just recognised, with the decision taken on it; returns the alert's id,
-    /// which its end completes. A detection that is already <see cref="Detection.Final"/> (a trap
-    /// contact) is recorded as ended.
-    /// </summary>
     public long RaiseAlert(Detection detection, Decision decision, DateTimeOffset at)
     {
         ArgumentNullException.ThrowIfNull(detection);
@@ -43,7 +38,6 @@ public sealed partial class SqliteStore
         }
     }
 
-    /// <summary>A raised alert decided again (its reputation came, the cap had room, it was verified): its severity, action and reason now.</summary>
     public void Redecide(long id, Decision decision)
     {
         ArgumentNullException.ThrowIfNull(decision);
@@ -52,10 +46,6 @@ public sealed partial class SqliteStore
             ("$v", decision.Detection.Verified ? 1 : 0));
     }
 
-    /// <summary>
-    /// Completes alerts whose scans ended with their whole evidence, in one transaction: the row
-    /// raised earlier when <c>Id</c> is known, else a new row (a scan that ended undecided).
-    /// </summary>
     public void EndAlerts(IReadOnlyList<(long? Id, Detection Detection)> ended, DateTimeOffset at)
     {
         ArgumentNullException.ThrowIfNull(ended);
@@ -157,12 +147,10 @@ public sealed partial class SqliteStore
         }
     }
 
-    /// <summary>Alerts raised per minute since <paramref name="since"/>, minutes without any left out.</summary>
     public IReadOnlyList<(DateTimeOffset Minute, long Alerts)> AlertsPerMinute(DateTimeOffset since) =>
         Read($"SELECT {AlertTime} / 60000 AS minute, count(*) FROM detections WHERE {AlertTime} >= $since GROUP BY minute ORDER BY minute",
             row => (DateTimeOffset.FromUnixTimeMilliseconds(row.GetInt64(0) * 60_000), row.GetInt64(1)), ("$since", Ms(since)));
 
-    /// <summary>The sources with the most alerts since <paramref name="since"/>, with their probe count and latest alert.</summary>
     public IReadOnlyList<(string Source, long Alerts, long Probes, DateTimeOffset Last)> TopSources(DateTimeOffset since, int limit) =>
         Read($"""
             SELECT source, count(*) AS n, sum(probes), max({AlertTime}) FROM detections WHERE {AlertTime} >= $since

@@ -40,15 +40,12 @@ public sealed partial class SqliteStore
         }
     }
 
-    /// <summary>Bans in force at <paramref name="now"/>: not lifted, not expired. What is re-applied to the firewall at start.</summary>
     public IReadOnlyList<BanRecord> ActiveBans(DateTimeOffset now) =>
         ReadBans($"SELECT {BanColumns} FROM bans WHERE lifted IS NULL AND (expires IS NULL OR expires > $now) ORDER BY created, id", ("$now", Ms(now)));
 
-    /// <summary>Every ban of <paramref name="network"/>, oldest first (its history).</summary>
     public IReadOnlyList<BanRecord> BansOf(NetPrefix network) =>
         ReadBans($"SELECT {BanColumns} FROM bans WHERE network = $n ORDER BY created, id", ("$n", network.ToString()));
 
-    /// <summary>The history: bans newest first, whether in force, lifted or run out, a page at a time.</summary>
     public IReadOnlyList<BanRecord> BanHistory(int offset, int limit) =>
         ReadBans($"SELECT {BanColumns} FROM bans ORDER BY created DESC, id DESC LIMIT $limit OFFSET $offset", ("$limit", limit), ("$offset", offset));
 
@@ -60,7 +57,6 @@ public sealed partial class SqliteStore
         }
     }
 
-    /// <summary>How many times <paramref name="network"/> was banned, holds aside: the decider's repeat-offence count.</summary>
     public int PreviousBans(NetPrefix network)
     {
         lock (_gate)
@@ -78,14 +74,9 @@ public sealed partial class SqliteStore
         }
     }
 
-    /// <summary>Lifts the active bans of these networks (kept as history); returns how many were lifted.</summary>
     public int LiftBans(IReadOnlyList<NetPrefix> networks, DateTimeOffset now, string by) =>
         UpdateEach(networks, now, by, "UPDATE bans SET lifted = $now, lifted_by = $by WHERE network = $n AND lifted IS NULL AND (expires IS NULL OR expires > $now)");
 
-    /// <summary>
-    /// Networks whose bans have all run out by <paramref name="now"/> and were never marked lifted:
-    /// what a firewall without timeouts still holds and the sensor must lift.
-    /// </summary>
     public IReadOnlyList<NetPrefix> ExpiredUnlifted(DateTimeOffset now)
     {
         lock (_gate)
@@ -107,7 +98,6 @@ public sealed partial class SqliteStore
         }
     }
 
-    /// <summary>Marks the run-out bans of these networks lifted, at the time each ran out, by <c>expiry</c>.</summary>
     public void MarkExpired(IReadOnlyList<NetPrefix> networks, DateTimeOffset now) =>
         UpdateEach(networks, now, "expiry", "UPDATE bans SET lifted = expires, lifted_by = $by WHERE network = $n AND lifted IS NULL AND expires <= $now");
 

@@ -3,12 +3,10 @@ namespace PortSentinel.Record.Sqlite;
 /// <summary>What the activity report reads: the alerts and bans of a period, few columns.</summary>
 public sealed partial class SqliteStore
 {
-    /// <summary>Each alert raised in [from, to): when, kinds, ports probed, decision.</summary>
-    public IReadOnlyList<(DateTimeOffset At, string Kinds, string PortRanges, string? Action)> AlertsBetween(DateTimeOffset from, DateTimeOffset to) =>
+    public IReadOnlyList<(DateTimeOffset At, string Kinds, string PortRanges, string? Action)> AlertsBetween(DateTimeOffset start, DateTimeOffset until) =>
         Read($"SELECT {AlertTime}, kinds, port_ranges, action FROM detections WHERE {AlertTime} >= $from AND {AlertTime} < $to",
-            row => (Time(row, 0), row.GetString(1), row.GetString(2), row.IsDBNull(3) ? null : row.GetString(3)), ("$from", Ms(from)), ("$to", Ms(to)));
+            row => (Time(row, 0), row.GetString(1), row.GetString(2), row.IsDBNull(3) ? null : row.GetString(3)), ("$from", Ms(start)), ("$to", Ms(until)));
 
-    /// <summary>When each ban made in [from, to) was made.</summary>
-    public IReadOnlyList<DateTimeOffset> BansBetween(DateTimeOffset from, DateTimeOffset to) =>
-        Read("SELECT created FROM bans WHERE created >= $from AND created < $to", row => Time(row, 0), ("$from", Ms(from)), ("$to", Ms(to)));
+    public IReadOnlyList<DateTimeOffset> BansBetween(DateTimeOffset start, DateTimeOffset until) =>
+        Read("SELECT created FROM bans WHERE created >= $from AND created < $to", row => Time(row, 0), ("$from", Ms(start)), ("$to", Ms(until)));
 }

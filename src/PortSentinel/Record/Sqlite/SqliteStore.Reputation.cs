@@ -4,7 +4,7 @@ using PortSentinel.Intel;
 namespace PortSentinel.Record.Sqlite;
 
 /// <summary>The cache of AbuseIPDB reputations, one row per address, replaced at each lookup; and when scanners were reported.</summary>
-public sealed partial class SqliteStore : IReputationCache
+public sealed partial class SqliteStore
 {
     private const string ReputationColumns = "address, score, country, isp, domain, total_reports, last_reported, checked";
 
@@ -20,7 +20,6 @@ public sealed partial class SqliteStore : IReputationCache
     public Reputation? Reputation(string address) =>
         Read($"SELECT {ReputationColumns} FROM reputation WHERE address = $address", ReadReputation, ("$address", address)) is [var r] ? r : null;
 
-    /// <summary>The reputations last looked up for these addresses (those never looked up are absent), by address, in one query.</summary>
     public IReadOnlyDictionary<string, Reputation> Reputations(IReadOnlyCollection<string> addresses)
     {
         ArgumentNullException.ThrowIfNull(addresses);

@@ -7,7 +7,7 @@ namespace PortSentinel.Record.Sqlite;
 /// so that readers (the dashboard) never wait for the writer. Writes come in batches, each one
 /// transaction, from one writer thread (the recorder). Times are stored as Unix milliseconds.
 /// </summary>
-public sealed partial class SqliteStore : IDisposable
+public sealed partial class SqliteStore : IStore
 {
     public const string FileName = "portsentinel.db";
 
@@ -26,6 +26,8 @@ public sealed partial class SqliteStore : IDisposable
     }
 
     public string Path { get; }
+
+    public string Location => Path;
 
     /// <summary>Opens (creating when needed) the store in <paramref name="dataDirectory"/> and brings its schema up to date.</summary>
     public static SqliteStore Open(string dataDirectory)
@@ -65,7 +67,7 @@ public sealed partial class SqliteStore : IDisposable
         }
     }
 
-    /// <summary>The schema version (PRAGMA user_version).</summary>
+    // PRAGMA user_version.
     public int SchemaVersion
     {
         get
@@ -77,7 +79,7 @@ public sealed partial class SqliteStore : IDisposable
         }
     }
 
-    /// <summary>The database's size on disk, its write-ahead log included.</summary>
+    // Its write-ahead log included.
     public long SizeBytes => FileBytes(Path) + FileBytes(Path + "-wal");
 
     private static long FileBytes(string path) => File.Exists(path) ? new FileInfo(path).Length : 0;
