@@ -55,7 +55,7 @@ public sealed class Sensor : IDisposable
     private ConnectTrap? _trap;
     private bool _stopped;
 
-    /// <summary>Where the warm-up at <see cref="Start"/> writes its scratch capture and store, and leaves nothing: the data directory (the system's temporary directory unless told).</summary>
+    /// <summary>Where the warm-up at <see cref="Start"/> writes its scratch capture and store, leaving nothing: <c>run</c> gives the data directory; else the system's temporary directory.</summary>
     public string WarmUpDirectory { get; init; } = Path.GetTempPath();
 
     public Sensor(SensorOptions options, Decider decider, IFirewall firewall, IStore store, SensorLog log, SensorFeed? feed = null)
