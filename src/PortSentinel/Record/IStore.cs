@@ -5,8 +5,8 @@ namespace PortSentinel.Record;
 /// <summary>
 /// The record: where the sensor keeps what it decided and who may see and change it. The stages
 /// and the dashboard use the narrow parts (<see cref="IBanStore"/>, <see cref="IAlertStore"/>,
-/// <see cref="IAccountStore"/>, <see cref="IAuditLog"/>, and <see cref="IReputationCache"/> in Intel); a store
-/// implements them all. <see cref="Sqlite.SqliteStore"/> is the embedded default.
+/// <see cref="IAccountStore"/>, <see cref="IAuditLog"/>, and Intel's <see cref="IReputationCache"/>);
+/// a store implements them all. <see cref="Sqlite.SqliteStore"/> is the embedded default.
 /// </summary>
 public interface IStore : IBanStore, IAlertStore, IAccountStore, IAuditLog, IReputationCache, IDisposable
 {

@@ -4,9 +4,9 @@ namespace PortSentinel.Record.Sqlite;
 public sealed partial class SqliteStore
 {
     public IReadOnlyList<(DateTimeOffset At, string Kinds, string PortRanges, string? Action)> AlertsBetween(DateTimeOffset start, DateTimeOffset until) =>
-        Read($"SELECT {AlertTime}, kinds, port_ranges, action FROM detections WHERE {AlertTime} >= $from AND {AlertTime} < $to",
-            row => (Time(row, 0), row.GetString(1), row.GetString(2), row.IsDBNull(3) ? null : row.GetString(3)), ("$from", Ms(start)), ("$to", Ms(until)));
+        Read($"SELECT {AlertTime}, kinds, port_ranges, action FROM detections WHERE {AlertTime} >= $start AND {AlertTime} < $until",
+            row => (Time(row, 0), row.GetString(1), row.GetString(2), row.IsDBNull(3) ? null : row.GetString(3)), ("$start", Ms(start)), ("$until", Ms(until)));
 
     public IReadOnlyList<DateTimeOffset> BansBetween(DateTimeOffset start, DateTimeOffset until) =>
-        Read("SELECT created FROM bans WHERE created >= $from AND created < $to", row => Time(row, 0), ("$from", Ms(start)), ("$to", Ms(until)));
+        Read("SELECT created FROM bans WHERE created >= $start AND created < $until", row => Time(row, 0), ("$start", Ms(start)), ("$until", Ms(until)));
 }

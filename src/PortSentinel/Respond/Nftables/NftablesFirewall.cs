@@ -129,7 +129,7 @@ public sealed class NftablesFirewall : IFirewall, IKernelGuard
     {
         lock (_gate)
         {
-            if (Run("list tables", out string error))
+            if (ListRuleset(out string error))
             {
                 return null;
             }
@@ -373,27 +373,14 @@ public sealed class NftablesFirewall : IFirewall, IKernelGuard
     }
 
     /// <summary>
-    /// Lists the family's ruleset without the sets' elements and names every set, chain and rule
-    /// of the table that <see cref="Initialize"/> and <see cref="Arm"/> made and that is gone.
-    /// Not <c>list table</c>: libnftables 1.0.6 fetches every element of every set for it even
-    /// when told to be terse, and under a storm the guard's counting sets hold a hundred thousand,
-    /// which made each check take two seconds of the respond thread (10 ms this way).
+    /// Names every set, chain and rule of the table that <see cref="Initialize"/> and
+    /// <see cref="Arm"/> made and that is gone, from <see cref="ListRuleset"/>.
     /// </summary>
     public string? Missing()
     {
         lock (_gate)
         {
-            LibNftables.nft_ctx_output_set_flags(_context, LibNftables.OutputJson | LibNftables.OutputTerse);
-            bool listed;
-            try
-            {
-                listed = Run($"list ruleset {Family}", out _);
-            }
-            finally
-            {
-                LibNftables.nft_ctx_output_set_flags(_context, LibNftables.OutputJson);
-            }
-            if (!listed || Output().Length == 0)
+            if (!ListRuleset(out _) || Output().Length == 0)
             {
                 return $"table {Family} {Table}";
             }
@@ -447,6 +434,26 @@ public sealed class NftablesFirewall : IFirewall, IKernelGuard
                 }
             }
             return missing.Count == 0 ? null : string.Join(", ", missing);
+        }
+    }
+
+    /// <summary>
+    /// Lists the family's ruleset without the sets' elements (under <see cref="_gate"/>). Not
+    /// <c>list table</c> nor <c>list tables</c>: libnftables 1.0.6 fetches every element of every
+    /// set for those even when told to be terse, and under a storm the guard's counting sets hold
+    /// a hundred thousand, which made each firewall check take two seconds of the respond thread
+    /// (10 ms this way).
+    /// </summary>
+    private bool ListRuleset(out string error)
+    {
+        LibNftables.nft_ctx_output_set_flags(_context, LibNftables.OutputJson | LibNftables.OutputTerse);
+        try
+        {
+            return Run($"list ruleset {Family}", out error);
+        }
+        finally
+        {
+            LibNftables.nft_ctx_output_set_flags(_context, LibNftables.OutputJson);
         }
     }
 
