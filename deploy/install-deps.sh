@@ -7,7 +7,7 @@
 set -euo pipefail
 
 runtime=(libpcap0.8 libnftables1 nftables)
-test=(nmap iproute2 fail2ban ipset iptables socat chromium)
+test=(nmap iproute2 fail2ban ipset iptables socat chromium postgresql)
 corpus=(nmap tcpdump iproute2 dnsutils traceroute python3 curl iputils-ping wireshark-common)
 fuzz=(afl++)
 sharpfuzz=

@@ -12,6 +12,7 @@ public static class Program
         var root = new RootCommand("PortSentinel: real-time port-scan detection and prevention for Linux.");
         root.Subcommands.Add(RunCommand.Create());
         root.Subcommands.Add(BansCommand.Create());
+        root.Subcommands.Add(AllowlistCommand.Create());
         root.Subcommands.Add(UsersCommand.Create());
         root.Subcommands.Add(DoctorCommand.Create());
         root.Subcommands.Add(NotifyCommand.Create());

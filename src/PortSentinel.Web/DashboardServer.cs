@@ -22,7 +22,7 @@ public sealed class DashboardServer : IDisposable
     {
         ArgumentNullException.ThrowIfNull(host);
         ArgumentNullException.ThrowIfNull(log);
-        var server = new DashboardServer(SqliteStore.Open(host.DataDirectory));
+        var server = new DashboardServer(host.OpenStore());
         try
         {
             var context = new DashboardContext(host.Sensor, server._store, host.DataDirectory, options, log) { Settings = settings, Notifier = host.Notifier, ReportsDirectory = host.ReportsDirectory };

@@ -36,7 +36,8 @@ public sealed record SensorOptions
 /// decodes and detects inline (<see cref="LiveCaptures"/>); detections leave it through the
 /// bounded queue of the one respond worker (<see cref="RespondWorker"/>), which decides, changes
 /// the firewall and records (<see cref="Responder"/>), retries refused bans, lifts expired ones
-/// and keeps the firewall's setup intact. Nothing on a capture thread waits for I/O.
+/// and keeps the firewall's setup intact. On a fleet's store a thread follows the fleet's
+/// blocklist and allowlist (<see cref="FleetSync"/>). Nothing on a capture thread waits for I/O.
 /// </summary>
 public sealed class Sensor : IDisposable
 {
@@ -49,6 +50,7 @@ public sealed class Sensor : IDisposable
     private readonly RespondWorker _worker;
     private readonly ManualCommands _manual;
     private readonly LiveCaptures _captures;
+    private readonly FleetSync? _fleet;
     private readonly DateTimeOffset _started;
     private readonly Lock _trapLock = new();
     private TrapOptions _trapOptions;
@@ -69,6 +71,10 @@ public sealed class Sensor : IDisposable
         _worker = new RespondWorker(_responder);
         _manual = new ManualCommands(_worker, _responder);
         _captures = new LiveCaptures(options.Capture, log);
+        if (store is IFleetStore fleet)
+        {
+            _fleet = new FleetSync(fleet, _worker, _responder);
+        }
         _started = _respond.Time.GetUtcNow();
     }
 
@@ -108,9 +114,13 @@ public sealed class Sensor : IDisposable
     /// <inheritdoc cref="ManualCommands.Unblock"/>
     public Task<(int Lifted, IReadOnlyList<FirewallFailure> Failures)> Unblock(IReadOnlyList<NetPrefix> networks, string by) => _manual.Unblock(networks, by);
 
-    /// <summary>Sets up the firewall, puts back the bans still in force, warms the ban path up and starts capturing.</summary>
+    /// <summary>
+    /// Sets up the firewall, puts back the bans still in force, follows the fleet's blocklist
+    /// (on a fleet's store), warms the ban path up and starts capturing.
+    /// </summary>
     public void Start()
     {
+        _fleet?.FindPlace();
         _responder.Integrity.SetUp(_responder.Decider);
         _worker.Every(_sweepEvery, "retrying refused bans", _responder.Retries.RetryDue);
         _worker.Every(_sweepEvery, "deciding again what the ban cap refused", _responder.RedecideOverCap);
@@ -118,6 +128,7 @@ public sealed class Sensor : IDisposable
         _worker.Every(LiveCaptures.CheckEvery, "reading capture statistics", _captures.ReportDrops);
         _worker.Every(LiveCaptures.CheckEvery, "checking the firewall", _responder.Integrity.Check);
         _worker.Start();
+        _fleet?.Start();
         WarmUp.Run(WarmUpDirectory, _worker, _respond.Firewall, _respond.Log);
         _captures.Start(_options.Interfaces, _options.EveryInterface, Detector);
         StartTrap();
@@ -180,6 +191,7 @@ public sealed class Sensor : IDisposable
             _trap?.Dispose();
         }
         _captures.Stop();
+        _fleet?.Stop();
         _worker.Stop();
         if (Overflow > 0)
         {
@@ -191,6 +203,7 @@ public sealed class Sensor : IDisposable
     {
         Stop();
         _captures.Dispose();
+        _fleet?.Dispose();
         _worker.Dispose();
     }
 

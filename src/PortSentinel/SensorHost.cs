@@ -4,7 +4,6 @@ using PortSentinel.Decode;
 using PortSentinel.Intel;
 using PortSentinel.Notify;
 using PortSentinel.Record;
-using PortSentinel.Record.Sqlite;
 using PortSentinel.Report;
 using PortSentinel.Respond;
 
@@ -32,6 +31,12 @@ public sealed record SensorConfiguration
     public NotifyOptions Notify { get; init; } = new();
 
     public ReportsOptions Reports { get; init; } = new();
+
+    /// <summary>Where the record is kept: SQLite in <see cref="DataDirectory"/> unless a PostgreSQL server is named.</summary>
+    public StoreOptions Store { get; init; } = new();
+
+    /// <summary>The sensor's name in a fleet's store (Sensor:Name, else the host name).</summary>
+    public string Name { get; init; } = Environment.MachineName;
 }
 
 /// <summary>
@@ -57,7 +62,8 @@ public sealed class SensorHost : IDisposable
         try
         {
             Firewall = Own(FirewallBackends.Create(configuration.Sensor.Firewall));
-            Store = Own(SqliteStore.Open(configuration.DataDirectory));
+            Stores.CreateDataDirectory(configuration.DataDirectory);
+            Store = Own(OpenStore());
             var feed = new SensorFeed();
             // Before the sensor, so that nothing it does is missing from them.
             if (configuration.EventLog.Enabled)
@@ -93,6 +99,9 @@ public sealed class SensorHost : IDisposable
 
     public string DataDirectory => _configuration.DataDirectory;
 
+    /// <summary>Opens another connection to the sensor's store (the dashboard's own, so that its queries never wait on the sensor's writes).</summary>
+    public IStore OpenStore() => Stores.Open(_configuration.Store, _configuration.DataDirectory, _configuration.Name);
+
     /// <summary>Where the daily reports are written (DATA_DIR/reports).</summary>
     public string ReportsDirectory => Path.Combine(DataDirectory, "reports");
 
@@ -122,7 +131,7 @@ public sealed class SensorHost : IDisposable
         {
             Own(new BlocklistImport(_configuration.Blocklist, _configuration.AbuseIpDb, Sensor.Preempt, _log)).Start();
         }
-        _log($"RUNNING with {Firewall.Name}, data in {Store.Location}, {_allowlist.Entries.Count()} allowlist entries, reputation {(Reputation is null ? $"off (no {AbuseIpDbOptions.Section}:{nameof(AbuseIpDbOptions.ApiKey)})" : $"from {_configuration.AbuseIpDb.BaseUrl}")}");
+        _log($"RUNNING with {Firewall.Name}, data in {Store.Location}, sensor {_configuration.Name}, {_allowlist.Entries.Count()} allowlist entries, reputation {(Reputation is null ? $"off (no {AbuseIpDbOptions.Section}:{nameof(AbuseIpDbOptions.ApiKey)})" : $"from {_configuration.AbuseIpDb.BaseUrl}")}");
     }
 
     /// <summary>The capture's figures for the daily report.</summary>

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
@@ -33,24 +32,11 @@ public sealed class SensorEndToEndTests : IDisposable
 
     private readonly NamespacePair _pair = new();
     private readonly string _data = Path.Combine(Path.GetTempPath(), $"ps-sensor-{Guid.NewGuid():N}");
-    private readonly TcpListener _listener;
-    private readonly CancellationTokenSource _stop = new();
+    private readonly IDisposable _server;
 
     public SensorEndToEndTests()
     {
-        _listener = NamespacePair.In(_pair.Target, () =>
-        {
-            var listener = new TcpListener(IPAddress.Any, Port);
-            listener.Start();
-            return listener;
-        });
-        _ = Task.Run(async () =>
-        {
-            while (!_stop.IsCancellationRequested)
-            {
-                using TcpClient client = await _listener.AcceptTcpClientAsync(_stop.Token);
-            }
-        });
+        _server = NamespacePair.Serve(_pair.Target, Port);
     }
 
     [NamespaceFact]
@@ -540,107 +526,11 @@ public sealed class SensorEndToEndTests : IDisposable
 
     public void Dispose()
     {
-        _stop.Cancel();
-        _listener.Stop();
+        _server.Dispose();
         _pair.Dispose();
-        _stop.Dispose();
         if (Directory.Exists(_data))
         {
             Directory.Delete(_data, recursive: true);
-        }
-    }
-
-    /// <summary>The sensor as a child process in a namespace; its output collected line by line.</summary>
-    private sealed class SensorProcess : IDisposable
-    {
-        private readonly Process _process;
-        private readonly ConcurrentQueue<string> _lines = new();
-
-        public SensorProcess(string ns, string dataDirectory, string firewall = "nftables", string[]? wrapper = null, string[]? extra = null)
-        {
-            var start = new ProcessStartInfo("ip") { RedirectStandardOutput = true, RedirectStandardError = true };
-            foreach (string arg in new[] { "netns", "exec", ns }.Concat(wrapper ?? []).Concat(["dotnet", Path.Combine(AppContext.BaseDirectory, "PortSentinel.Cli.dll"),
-                "run", "--interface", NamespacePair.TargetDevice, "--data-dir", dataDirectory, "--firewall", firewall, .. extra ?? []]))
-            {
-                start.ArgumentList.Add(arg);
-            }
-            _process = Process.Start(start)!;
-            _process.OutputDataReceived += (_, e) => Add(e.Data);
-            _process.ErrorDataReceived += (_, e) => Add(e.Data);
-            _process.BeginOutputReadLine();
-            _process.BeginErrorReadLine();
-        }
-
-        public string Output => string.Join('\n', _lines);
-
-        public void WaitFor(string text)
-        {
-            var clock = Stopwatch.StartNew();
-            while (!_lines.Any(l => l.Contains(text, StringComparison.Ordinal)))
-            {
-                if (_process.HasExited)
-                {
-                    Assert.Fail($"the sensor exited ({_process.ExitCode}):\n{Output}");
-                }
-                Assert.True(clock.Elapsed < TimeSpan.FromSeconds(60), $"no \"{text}\" within a minute:\n{Output}");
-                Thread.Sleep(50);
-            }
-        }
-
-        /// <summary>SIGHUP: read the configuration again.</summary>
-        public void HangUp() => Signal("HUP");
-
-        /// <summary>SIGSTOP: the process stops running until <see cref="Resume"/>.</summary>
-        public void Pause() => Signal("STOP");
-
-        /// <summary>SIGCONT.</summary>
-        public void Resume() => Signal("CONT");
-
-        /// <summary>SIGTERM, then the exit code.</summary>
-        public int Terminate()
-        {
-            Assert.False(_process.HasExited, $"the sensor stopped by itself (exit {(_process.HasExited ? _process.ExitCode : 0)}):\n{Output}");
-            Signal("TERM");
-            Assert.True(_process.WaitForExit(TimeSpan.FromSeconds(30)), $"the sensor did not stop on SIGTERM:\n{Output}");
-            _process.WaitForExit(); // flush the output handlers
-            return _process.ExitCode;
-        }
-
-        /// <summary>SIGINT, then whether the process ended within <paramref name="within"/>.</summary>
-        public bool Interrupt(TimeSpan within)
-        {
-            Assert.False(_process.HasExited, $"the sensor stopped by itself:\n{Output}");
-            Signal("INT");
-            bool ended = _process.WaitForExit(within);
-            if (ended)
-            {
-                _process.WaitForExit(); // flush the output handlers
-            }
-            return ended;
-        }
-
-        private void Signal(string name)
-        {
-            using Process kill = Process.Start("kill", [$"-{name}", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])!;
-            kill.WaitForExit();
-        }
-
-        public void Dispose()
-        {
-            if (!_process.HasExited)
-            {
-                _process.Kill(entireProcessTree: true);
-                _process.WaitForExit();
-            }
-            _process.Dispose();
-        }
-
-        private void Add(string? line)
-        {
-            if (line is not null)
-            {
-                _lines.Enqueue(line);
-            }
         }
     }
 }

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
 using Microsoft.Data.Sqlite;
+using PortSentinel.Decode;
 using PortSentinel.Record;
 using PortSentinel.Report;
 using PortSentinel.Respond;
@@ -41,6 +42,29 @@ public sealed class SensorHostTests : IDisposable
 
         Assert.Contains(_log, l => l.StartsWith("BANNED 203.0.113.9 ", StringComparison.Ordinal));
         Assert.Equal(["scan-detected", "ban-added"], File.ReadAllLines(events).Select(l => JsonDocument.Parse(l).RootElement.GetProperty("event").GetProperty("action").GetString()));
+    }
+
+    [Fact]
+    public async Task A_ban_of_a_network_allowlisted_since_is_kept_out_of_the_firewall_at_the_next_start()
+    {
+        SensorConfiguration configuration = new()
+        {
+            DataDirectory = _data,
+            Sensor = new SensorOptions { Firewall = new FirewallOptions { Backend = "dry-run" } },
+            Reports = new ReportsOptions { DailyAt = "" },
+        };
+        using (SensorHost host = SensorHost.Create(configuration, _log.Enqueue))
+        {
+            host.Start();
+            Assert.NotNull((await host.Sensor.Block(NetPrefix.Parse("198.51.100.7"), TimeSpan.FromHours(1), "by hand", "user:alice")).Ban);
+            Assert.NotNull((await host.Sensor.Block(NetPrefix.Parse("203.0.113.7"), TimeSpan.FromHours(1), "by hand", "user:alice")).Ban);
+        }
+
+        _log.Clear();
+        using SensorHost again = SensorHost.Create(configuration with { Allowed = [NetPrefix.Parse("198.51.100.0/24")] }, _log.Enqueue);
+        again.Start();
+        Assert.Contains("RESTORED 1 bans into dry-run, 1 kept out (allowlisted or too wide here)", _log);
+        Assert.Equal([NetPrefix.Parse("203.0.113.7")], again.Firewall.List().Select(e => e.Network));
     }
 
     [Fact]

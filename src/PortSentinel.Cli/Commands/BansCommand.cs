@@ -6,7 +6,6 @@ using PortSentinel.Cli.Output;
 using PortSentinel.Decide;
 using PortSentinel.Decode;
 using PortSentinel.Record;
-using PortSentinel.Record.Sqlite;
 using PortSentinel.Respond;
 
 namespace PortSentinel.Cli.Commands;
@@ -35,7 +34,8 @@ public static class BansCommand
         flush.SetAction(p => Execute(p, dataDir, firewall, (store, fw, _, o) => Flush(store, fw, o)));
 
         var command = new Command("bans", "List, add and lift bans.") { dataDir, firewall, list, add, remove, flush };
-        Settings.AddTo(command);
+        // --name: the bans it writes are the sensor's of that name, which need not apply them again.
+        StoreSelection.AddTo(command, name: true);
         return command;
     }
 
@@ -45,9 +45,11 @@ public static class BansCommand
     {
         Decider decider;
         FirewallOptions firewallOptions;
+        IConfiguration configuration;
+        string dataDirectory = parse.GetValue(dataDir) ?? RunCommand.DefaultDataDirectory;
         try
         {
-            IConfiguration configuration = new SettingsSources(parse.GetValue(Settings.ConfigOption), parse.GetValue(Settings.SetOption) ?? [], null, parse.GetValue(dataDir) ?? RunCommand.DefaultDataDirectory).Configuration();
+            configuration = new SettingsSources(parse.GetValue(Settings.ConfigOption), StoreSelection.Overrides(parse), null, dataDirectory).Configuration();
             var options = Settings.Bind<DecideOptions>(configuration, DecideOptions.Section, o => o.Validate());
             decider = new Decider(new Allowlist(HostFacts.Read(), Settings.Allowlist(configuration, options)), options);
             firewallOptions = Firewalls.Options(configuration, parse.GetValue(firewallName));
@@ -59,7 +61,7 @@ public static class BansCommand
         }
         try
         {
-            using SqliteStore store = SqliteStore.Open(parse.GetValue(dataDir) ?? RunCommand.DefaultDataDirectory);
+            using IStore store = StoreSelection.Open(configuration, dataDirectory);
             using IFirewall firewall = FirewallBackends.Create(firewallOptions);
             return action(store, firewall, decider, Console.Out);
         }

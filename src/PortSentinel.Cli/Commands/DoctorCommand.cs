@@ -4,7 +4,6 @@ using Microsoft.Extensions.Configuration;
 using PortSentinel.Capture;
 using PortSentinel.Decide;
 using PortSentinel.Record;
-using PortSentinel.Record.Sqlite;
 using PortSentinel.Respond;
 using PortSentinel.Respond.Nftables;
 
@@ -23,8 +22,8 @@ public static class DoctorCommand
         var dataDir = new Option<string>("--data-dir") { Description = "The data directory to check.", DefaultValueFactory = _ => RunCommand.DefaultDataDirectory };
         Option<string?> firewall = Firewalls.Option();
         var command = new Command("doctor", "Check libpcap, capture, the firewall, capabilities, the data directory and the configuration.") { interfaces, dataDir, firewall };
-        Settings.AddTo(command);
-        command.SetAction(p => Run(p.GetValue(interfaces) ?? [], p.GetValue(dataDir) ?? RunCommand.DefaultDataDirectory, p.GetValue(firewall), p.GetValue(Settings.ConfigOption), p.GetValue(Settings.SetOption) ?? [], Console.Out));
+        StoreSelection.AddTo(command, name: true);
+        command.SetAction(p => Run(p.GetValue(interfaces) ?? [], p.GetValue(dataDir) ?? RunCommand.DefaultDataDirectory, p.GetValue(firewall), p.GetValue(Settings.ConfigOption), StoreSelection.Overrides(p), Console.Out));
         return command;
     }
 
@@ -41,6 +40,8 @@ public static class DoctorCommand
         // With a bad configuration the rest is checked as run would be with the defaults.
         var firewallOptions = new FirewallOptions { Backend = firewallName ?? "nftables" };
         var capture = new LiveCaptureOptions();
+        var storeOptions = new StoreOptions();
+        string sensorName = Environment.MachineName;
         try
         {
             // The capacities are checked as run checks them: two sets of tables per capture.
@@ -48,6 +49,8 @@ public static class DoctorCommand
             SensorSettings settings = SensorSettings.Load(new SettingsSources(config, overrides, firewallName, dataDirectory) { DetectorTables = 2 * Math.Max(1, captures) });
             firewallOptions = settings.Firewall;
             capture = settings.Capture;
+            storeOptions = settings.Store;
+            sensorName = settings.Identity.Resolved;
             Report("configuration", null, "valid");
         }
         catch (SettingsException e)
@@ -98,14 +101,15 @@ public static class DoctorCommand
             Report($"firewall {firewallOptions.Backend}", e.Message, "");
         }
 
+        string storeCheck = storeOptions.IsPostgres ? "store" : "data directory";
         try
         {
-            using SqliteStore store = SqliteStore.Open(dataDirectory);
-            Report("data directory", null, $"{store.Location}, schema {store.SchemaVersion}, {store.ActiveBans(DateTimeOffset.UtcNow).Count} bans in force");
+            using IStore store = Stores.Open(storeOptions, dataDirectory, sensorName);
+            Report(storeCheck, null, $"{store.Location}, schema {store.SchemaVersion}, {store.ActiveBans(DateTimeOffset.UtcNow).Count} bans in force{(storeOptions.IsPostgres ? $", this sensor {sensorName}" : "")}");
         }
         catch (StoreException e)
         {
-            Report("data directory", e.Message, "");
+            Report(storeCheck, e.Message, "");
         }
 
         output.WriteLine(problems == 0 ? "Everything the sensor needs is here." : $"{problems} problem{(problems == 1 ? "" : "s")} to fix before `portsentinel run`.");

@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
 using PortSentinel.Record;
-using PortSentinel.Record.Sqlite;
 using PortSentinel.Report;
 using PortSentinel.Respond;
 
@@ -19,11 +18,12 @@ public static class ReportCommand
         var output = new Option<FileInfo?>("--output", "-o") { Description = "Write to this file; default: standard output." };
         var dataDir = new Option<string>("--data-dir") { Description = "Where the database lives.", DefaultValueFactory = _ => RunCommand.DefaultDataDirectory };
         var command = new Command("report", "Summarise a period: scans and bans by kind and hour, top sources with their reputation, ports most probed.") { since, until, format, output, dataDir };
-        command.SetAction(p => Run(p.GetValue(since)!, p.GetValue(until), p.GetValue(format)!, p.GetValue(output), p.GetValue(dataDir)!, DateTimeOffset.UtcNow));
+        StoreSelection.AddTo(command);
+        command.SetAction(p => Run(p.GetValue(since)!, p.GetValue(until), p.GetValue(format)!, p.GetValue(output), () => StoreSelection.Open(p, p.GetValue(dataDir)!), DateTimeOffset.UtcNow));
         return command;
     }
 
-    public static int Run(string since, string? until, string format, FileInfo? output, string dataDirectory, DateTimeOffset now)
+    public static int Run(string since, string? until, string format, FileInfo? output, Func<IStore> openStore, DateTimeOffset now)
     {
         if (!TryTime(since, now, out DateTimeOffset from, out string? tooLong))
         {
@@ -45,7 +45,8 @@ public static class ReportCommand
         }
         try
         {
-            using SqliteStore store = SqliteStore.Open(dataDirectory);
+            ArgumentNullException.ThrowIfNull(openStore);
+            using IStore store = openStore();
             string text = Render(ActivityReport.Build(store, from, to), format);
             if (output is null)
             {
@@ -56,6 +57,11 @@ public static class ReportCommand
                 File.WriteAllText(output.FullName, text);
             }
             return ExitCodes.Ok;
+        }
+        catch (SettingsException e)
+        {
+            Console.Error.WriteLine($"portsentinel: {e.Message}");
+            return ExitCodes.BadConfiguration;
         }
         catch (StoreException e)
         {

@@ -33,10 +33,10 @@ public static class RunCommand
         };
         var noDashboard = new Option<bool>("--no-dashboard") { Description = "Run the sensor alone, without the web dashboard and API." };
         var command = new Command("run", "Run the live sensor: detect scans and block scanners in the kernel; serve the dashboard.") { interfaces, dataDir, firewall, urls, noDashboard };
-        Settings.AddTo(command);
+        StoreSelection.AddTo(command, name: true);
         command.SetAction(parse =>
         {
-            string[] overrides = parse.GetValue(Settings.SetOption) ?? [];
+            string[] overrides = StoreSelection.Overrides(parse);
             if (parse.GetValue(urls) is { } addresses)
             {
                 overrides = [.. overrides, $"{DashboardOptions.Section}:{nameof(DashboardOptions.Urls)}={addresses}"];

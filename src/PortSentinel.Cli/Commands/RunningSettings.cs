@@ -38,6 +38,7 @@ internal sealed class RunningSettings(SettingsSources sources, SensorSettings in
     [
         (LiveCaptureOptions.Section, s => s.Capture), (FirewallOptions.Section, s => s.Firewall), (DashboardOptions.Section, s => s.Dashboard),
         (AbuseIpDbOptions.Section, s => s.AbuseIpDb), (BlocklistOptions.Section, s => s.Blocklist), (EventLogOptions.Section, s => s.EventLog), (NotifyOptions.Section, s => s.Notify), (ReportsOptions.Section, s => s.Reports),
+        (StoreOptions.Section, s => s.Store), (SensorIdentityOptions.Section, s => s.Identity),
     ];
 
     private static readonly JsonSerializerOptions _json = new() { Converters = { new JsonStringEnumConverter() } };

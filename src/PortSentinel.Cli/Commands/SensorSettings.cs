@@ -15,7 +15,7 @@ using PortSentinel.Web;
 namespace PortSentinel.Cli.Commands;
 
 /// <summary>Everything <c>run</c> reads from configuration, read and validated together.</summary>
-internal sealed record SensorSettings(DetectorOptions Detection, DecideOptions Decide, LiveCaptureOptions Capture, TrapOptions Trap, IReadOnlyList<NetPrefix> Allowed, FirewallOptions Firewall, DashboardOptions Dashboard, AbuseIpDbOptions AbuseIpDb, BlocklistOptions Blocklist, EventLogOptions EventLog, NotifyOptions Notify, ReportsOptions Reports)
+internal sealed record SensorSettings(DetectorOptions Detection, DecideOptions Decide, LiveCaptureOptions Capture, TrapOptions Trap, IReadOnlyList<NetPrefix> Allowed, FirewallOptions Firewall, DashboardOptions Dashboard, AbuseIpDbOptions AbuseIpDb, BlocklistOptions Blocklist, EventLogOptions EventLog, NotifyOptions Notify, ReportsOptions Reports, StoreOptions Store, SensorIdentityOptions Identity)
 {
     /// <summary>What the library's host makes of these settings, capturing on <paramref name="interfaces"/> (none: on every interface, as each comes up).</summary>
     public SensorConfiguration Configuration(IReadOnlyList<string> interfaces, string dataDirectory) => new()
@@ -29,6 +29,8 @@ internal sealed record SensorSettings(DetectorOptions Detection, DecideOptions D
         EventLog = EventLog,
         Notify = Notify,
         Reports = Reports,
+        Store = Store,
+        Name = Identity.Resolved,
     };
 
     /// <summary>
@@ -72,7 +74,9 @@ internal sealed record SensorSettings(DetectorOptions Detection, DecideOptions D
             blocklist,
             Settings.Bind<EventLogOptions>(configuration, EventLogOptions.Section, o => o.Validate()),
             Settings.Bind<NotifyOptions>(configuration, NotifyOptions.Section, o => o.Validate()),
-            Settings.Bind<ReportsOptions>(configuration, ReportsOptions.Section, o => o.Validate()));
+            Settings.Bind<ReportsOptions>(configuration, ReportsOptions.Section, o => o.Validate()),
+            Settings.Bind<StoreOptions>(configuration, StoreOptions.Section, o => o.Validate()),
+            Settings.Bind<SensorIdentityOptions>(configuration, SensorIdentityOptions.Section, o => o.Validate()));
     }
 }
 

@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
 using PortSentinel.Record;
-using PortSentinel.Record.Sqlite;
 using PortSentinel.Web.Accounts;
 
 namespace PortSentinel.Cli.Commands;
@@ -30,27 +29,24 @@ public static class UsersCommand
         var passwd = new Command("passwd", "Set an account's password (this also unlocks it and ends its sessions).") { name };
         passwd.SetAction(p => WithStore(p, dataDir, store => Report(Passwords.SetPassword(store, p.GetValue(name)!, ReadPassword()), $"New password set for {p.GetValue(name)}.", store, "user.password", p.GetValue(name)!, "")));
 
-        return new Command("users", "List, add and remove dashboard accounts; set passwords.") { dataDir, list, add, remove, passwd };
+        var command = new Command("users", "List, add and remove dashboard accounts; set passwords.") { dataDir, list, add, remove, passwd };
+        StoreSelection.AddTo(command);
+        return command;
     }
 
-    private static int WithStore(ParseResult parse, Option<string> dataDir, Func<IStore, int> action)
-    {
-        try
+    private static int WithStore(ParseResult parse, Option<string> dataDir, Func<IStore, int> action) =>
+        StoreSelection.WithStore(parse, parse.GetValue(dataDir) ?? RunCommand.DefaultDataDirectory, store =>
         {
-            using SqliteStore store = SqliteStore.Open(parse.GetValue(dataDir) ?? RunCommand.DefaultDataDirectory);
-            return action(store);
-        }
-        catch (StoreException e)
-        {
-            Console.Error.WriteLine($"portsentinel: {e.Message}");
-            return ExitCodes.BadInput;
-        }
-        catch (PasswordException e)
-        {
-            Console.Error.WriteLine($"portsentinel: {e.Message}");
-            return ExitCodes.BadInput;
-        }
-    }
+            try
+            {
+                return action(store);
+            }
+            catch (PasswordException e)
+            {
+                Console.Error.WriteLine($"portsentinel: {e.Message}");
+                return ExitCodes.BadInput;
+            }
+        });
 
     public static int List(IAccountStore store, TextWriter output)
     {

@@ -4,8 +4,8 @@ namespace PortSentinel.Decide;
 
 /// <summary>
 /// Addresses and networks that are never blocked, whatever they do (they are still detected and
-/// logged): loopback, the host's own addresses, its default gateways, its resolvers, and the
-/// configured entries. Checked on every decision and every manual ban, so kept small and flat.
+/// logged): loopback, the host's own addresses, its default gateways, its resolvers, the
+/// configured entries, and in a fleet the fleet-wide ones. Checked on every decision and every manual ban, so kept small and flat.
 /// </summary>
 public sealed class Allowlist
 {
@@ -27,7 +27,22 @@ public sealed class Allowlist
         _entries.AddRange(configured.Select(n => (n, "configured")));
     }
 
+    private Allowlist(List<(NetPrefix Network, string Why)> entries)
+    {
+        _entries = entries;
+    }
+
     public IEnumerable<NetPrefix> Entries => _entries.Select(e => e.Network);
+
+    /// <summary>This allowlist with the fleet-wide entries <paramref name="fleetWide"/> (and their comments) in place of any it had.</summary>
+    public Allowlist WithFleetWide(IEnumerable<(NetPrefix Network, string Comment)> fleetWide)
+    {
+        ArgumentNullException.ThrowIfNull(fleetWide);
+        return new Allowlist([.. _entries.Where(e => !e.Why.StartsWith(FleetWide, StringComparison.Ordinal)),
+            .. fleetWide.Select(e => (e.Network, $"{FleetWide}: {e.Comment}"))]);
+    }
+
+    private const string FleetWide = "allowlisted fleet-wide";
 
     /// <summary>Whether <paramref name="address"/> is allowlisted, and why (e.g. "a default gateway (192.0.2.1)").</summary>
     public bool Contains(NetAddress address, out string? why)

@@ -12,16 +12,24 @@ public sealed class FirewallIntegrity(RespondContext context, FirewallOptions op
 {
     private Decider? _decider; // whose allowlist and cap the kernel guard was armed with
 
-    /// <summary>Sets the firewall up, puts back the bans still in force, lifts those that ran out (while the sensor was down) and arms the guard.</summary>
+    /// <summary>
+    /// Sets the firewall up, puts back the bans still in force but those <paramref name="decider"/>
+    /// refuses (allowlisted, too wide), lifts those that ran out (while the sensor was down) and arms the guard.
+    /// </summary>
     public void SetUp(Decider decider)
     {
         _decider = decider;
         IFirewall firewall = context.Firewall;
         firewall.Initialize();
         DateTimeOffset now = context.Time.GetUtcNow();
-        IReadOnlyList<BanRecord> active = context.Store.ActiveBans(now);
+        // What this sensor's allowlist or width rule refuses stays out, as a ban by hand would: in a
+        // fleet's store another sensor may have banned this one's gateway.
+        List<BanRecord> active = [.. context.Store.ActiveBans(now)];
+        int kept = active.RemoveAll(b => decider.RefuseManual(b.Network) is not null);
         var failures = firewall.Block([.. active.Select(b => new FirewallEntry(b.Network, b.Expires - now, Mode: "restore"))]);
-        context.Log($"RESTORED {active.Count - failures.Count} bans into {firewall.Name}" + (failures.Count > 0 ? $", {failures.Count} refused: {string.Join("; ", failures.Select(f => $"{f.Network} {f.ReasonLine}"))}" : ""));
+        context.Log($"RESTORED {active.Count - failures.Count} bans into {firewall.Name}"
+            + (kept > 0 ? $", {kept} kept out (allowlisted or too wide here)" : "")
+            + (failures.Count > 0 ? $", {failures.Count} refused: {string.Join("; ", failures.Select(f => $"{f.Network} {f.ReasonLine}"))}" : ""));
         BanExpiry.Lift(context.Store, firewall, now, context.Log);
         ArmGuard();
     }

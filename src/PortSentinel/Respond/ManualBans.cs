@@ -23,11 +23,14 @@ public static class ManualBans
         {
             return (null, refusal);
         }
+        // Counted before the firewall changes, so that the record follows the element at once
+        // (on a fleet's store, the others apply the ban when it is recorded).
+        int offence = store.PreviousBans(network) + 1;
         if (firewall.Block([new FirewallEntry(network, length, Mode: "manual")]) is [var failure, ..])
         {
             return (null, $"{firewall.Name} refused {network}: {failure.ReasonLine}");
         }
-        var ban = new BanRecord(network, $"manual: {reason}", now, now + length, store.PreviousBans(network) + 1);
+        var ban = new BanRecord(network, $"manual: {reason}", now, now + length, offence);
         store.AddBans([ban]);
         return (ban, null);
     }

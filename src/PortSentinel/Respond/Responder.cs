@@ -19,6 +19,7 @@ public sealed partial class Responder
     private readonly RespondContext _context;
     private Decider _decider; // replaced on the respond thread only
     private Reconfiguration? _reconfiguration; // set by Reconfigure, taken on the respond thread
+    private IReadOnlyList<(NetPrefix Network, string Comment)> _fleetWide = []; // respond thread only
 
     // The recorded alert of each source whose scan goes on, completed when it ends, and what was
     // decided on it last. Respond thread only.
@@ -54,12 +55,26 @@ public sealed partial class Responder
     public void Reconfigure(Allowlist allowlist, DecideOptions decide) =>
         Volatile.Write(ref _reconfiguration, new Reconfiguration(allowlist, decide));
 
-    /// <summary>On the respond thread: a new configuration from <see cref="Reconfigure"/> takes effect.</summary>
+    /// <summary>On the respond thread: a new configuration from <see cref="Reconfigure"/> takes effect, the fleet-wide allowlist kept.</summary>
     public void ApplyReconfiguration()
     {
         if (Interlocked.Exchange(ref _reconfiguration, null) is { } change)
         {
-            Volatile.Write(ref _decider, _decider.Reconfigured(change.Allowlist, change.Decide));
+            Volatile.Write(ref _decider, _decider.Reconfigured(change.Allowlist.WithFleetWide(_fleetWide), change.Decide));
+            RespondWorker.Guarded(_context.Log, "arming the kernel guard", () => Integrity.Rearm(_decider));
+        }
+    }
+
+    /// <summary>
+    /// On the respond thread (or before it starts): the fleet-wide allowlist to add to this
+    /// sensor's own from the next decision on, the kernel guard's with it once it is armed.
+    /// </summary>
+    public void AllowFleetWide(IReadOnlyList<(NetPrefix Network, string Comment)> entries, bool rearm = true)
+    {
+        _fleetWide = entries;
+        Volatile.Write(ref _decider, _decider.Reconfigured(_decider.Allowlist.WithFleetWide(entries), _decider.Options));
+        if (rearm)
+        {
             RespondWorker.Guarded(_context.Log, "arming the kernel guard", () => Integrity.Rearm(_decider));
         }
     }

@@ -155,6 +155,39 @@ public sealed partial class NamespacePair : IDisposable
         return result;
     }
 
+    /// <summary>A TCP server on <paramref name="port"/> of every address in namespace <paramref name="ns"/> that accepts and closes each connection, until disposed.</summary>
+    public static IDisposable Serve(string ns, int port) => new Server(ns, port);
+
+    private sealed class Server : IDisposable
+    {
+        private readonly System.Net.Sockets.TcpListener _listener;
+        private readonly CancellationTokenSource _stop = new();
+
+        public Server(string ns, int port)
+        {
+            _listener = In(ns, () =>
+            {
+                var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Any, port);
+                listener.Start();
+                return listener;
+            });
+            _ = Task.Run(async () =>
+            {
+                while (!_stop.IsCancellationRequested)
+                {
+                    using System.Net.Sockets.TcpClient client = await _listener.AcceptTcpClientAsync(_stop.Token);
+                }
+            });
+        }
+
+        public void Dispose()
+        {
+            _stop.Cancel();
+            _listener.Stop();
+            _stop.Dispose();
+        }
+    }
+
     /// <summary>Whether a TCP connection from namespace <paramref name="ns"/> to <paramref name="address"/>:<paramref name="port"/> completes.</summary>
     public static bool Connects(string ns, string address, int port) => In(ns, () =>
     {

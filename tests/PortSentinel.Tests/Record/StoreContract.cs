@@ -1,14 +1,19 @@
+using System.Reflection;
 using PortSentinel.Decide;
 using PortSentinel.Decode;
 using PortSentinel.Detect;
 using PortSentinel.Record;
+using Xunit.Abstractions;
+using Xunit.Sdk;
 
 namespace PortSentinel.Tests.Record;
 
 /// <summary>
 /// What every store must do, whatever keeps it: each store's tests derive from this and open their
-/// own real store (for SQLite, a file in a directory of the test's own). Tests of one store's own
-/// matters (its file, its migrations) stay in its class.
+/// own real store (for SQLite, a file in a directory of the test's own; for PostgreSQL, a database
+/// of its own on the test run's server). Tests of one store's own matters (its file, its
+/// migrations) stay in its class. A store that cannot run here says why in a public static
+/// <c>Unavailable</c>, and its contract tests are skipped with that reason.
 /// </summary>
 public abstract class StoreContract
 {
@@ -41,7 +46,7 @@ public abstract class StoreContract
         Final = final,
     };
 
-    [Fact]
+    [ContractFact]
     public void Unexpired_bans_survive_a_restart_and_expired_or_lifted_ones_do_not()
     {
         using (IStore store = Open())
@@ -61,7 +66,7 @@ public abstract class StoreContract
         }
     }
 
-    [Fact]
+    [ContractFact]
     public void Previous_bans_count_every_ban_of_the_network_for_escalation()
     {
         using IStore store = Open();
@@ -71,7 +76,7 @@ public abstract class StoreContract
         Assert.Equal(0, store.PreviousBans(NetPrefix.Parse("203.0.113.70")));
     }
 
-    [Fact]
+    [ContractFact]
     public void An_alert_raised_with_its_decision_is_completed_by_its_end()
     {
         using IStore store = Open();
@@ -98,7 +103,7 @@ public abstract class StoreContract
         Assert.Throws<StoreException>(() => store.EndAlerts([(id + 1, early)], T0));
     }
 
-    [Fact]
+    [ContractFact]
     public void Alerts_are_found_by_time_source_kind_severity_blocked_and_text_newest_first()
     {
         using IStore store = Open();
@@ -134,7 +139,7 @@ public abstract class StoreContract
         Assert.Equal(10, top[0].Alerts);
     }
 
-    [Fact]
+    [ContractFact]
     public void Users_are_added_once_locked_after_failures_and_removed()
     {
         using IStore store = Open();
@@ -166,7 +171,7 @@ public abstract class StoreContract
         Assert.Empty(store.Users());
     }
 
-    [Fact]
+    [ContractFact]
     public void Tokens_are_found_by_hash_until_revoked_and_the_audit_log_pages_newest_first()
     {
         using IStore store = Open();
@@ -185,5 +190,25 @@ public abstract class StoreContract
         var (page, total) = store.AuditLog(1, 2);
         Assert.Equal(5, total);
         Assert.Equal(["203.0.113.3", "203.0.113.2"], page.Select(a => a.Target));
+    }
+}
+
+/// <summary>A contract test: run for each store that derives from <see cref="StoreContract"/>, skipped with the reason its class's <c>Unavailable</c> gives.</summary>
+[XunitTestCaseDiscoverer("PortSentinel.Tests.Record.ContractFactDiscoverer", "PortSentinel.Tests")]
+[AttributeUsage(AttributeTargets.Method)]
+public sealed class ContractFactAttribute : FactAttribute;
+
+public sealed class ContractFactDiscoverer(IMessageSink diagnostics) : IXunitTestCaseDiscoverer
+{
+    public IEnumerable<IXunitTestCase> Discover(ITestFrameworkDiscoveryOptions discoveryOptions, ITestMethod testMethod, IAttributeInfo factAttribute)
+    {
+        ArgumentNullException.ThrowIfNull(discoveryOptions);
+        ArgumentNullException.ThrowIfNull(testMethod);
+        TestMethodDisplay display = discoveryOptions.MethodDisplayOrDefault();
+        TestMethodDisplayOptions options = discoveryOptions.MethodDisplayOptionsOrDefault();
+        PropertyInfo? unavailable = testMethod.TestClass.Class.ToRuntimeType().GetProperty("Unavailable", BindingFlags.Public | BindingFlags.Static);
+        yield return unavailable?.GetValue(null) is string reason
+            ? new XunitSkippedDataRowTestCase(diagnostics, display, options, testMethod, reason)
+            : new XunitTestCase(diagnostics, display, options, testMethod);
     }
 }

@@ -99,16 +99,16 @@ public sealed class ActivityReportTests : IDisposable
     public void The_cli_writes_json_for_machines_and_refuses_a_bad_period()
     {
         string file = Path.Combine(_data, "report.json");
-        int exit = ReportCommand.Run("2026-11-20T10:00Z", "2026-11-20T13:00Z", "json", new FileInfo(file), _data, DateTimeOffset.UtcNow);
+        int exit = ReportCommand.Run("2026-11-20T10:00Z", "2026-11-20T13:00Z", "json", new FileInfo(file), () => SqliteStore.Open(_data), DateTimeOffset.UtcNow);
         Assert.Equal(0, exit);
         JsonElement json = JsonDocument.Parse(File.ReadAllText(file)).RootElement;
         Assert.Equal(5, json.GetProperty("scans").GetInt64());
         Assert.Equal(3, json.GetProperty("scansByKind").GetProperty("tcp-syn").GetInt64());
         Assert.Equal("198.51.100.1", json.GetProperty("topSources")[0].GetProperty("address").GetString());
 
-        Assert.Equal(0, ReportCommand.Run("48h", null, "html", new FileInfo(Path.Combine(_data, "r.html")), _data, _t0.AddHours(20)));
+        Assert.Equal(0, ReportCommand.Run("48h", null, "html", new FileInfo(Path.Combine(_data, "r.html")), () => SqliteStore.Open(_data), _t0.AddHours(20)));
         Assert.Contains("PortSentinel activity report", File.ReadAllText(Path.Combine(_data, "r.html")), StringComparison.Ordinal);
-        Assert.Equal(1, ReportCommand.Run("yesterday", null, "html", null, _data, DateTimeOffset.UtcNow));
-        Assert.Equal(1, ReportCommand.Run("2026-11-21T00:00Z", "2026-11-20T00:00Z", "html", null, _data, DateTimeOffset.UtcNow));
+        Assert.Equal(1, ReportCommand.Run("yesterday", null, "html", null, () => SqliteStore.Open(_data), DateTimeOffset.UtcNow));
+        Assert.Equal(1, ReportCommand.Run("2026-11-21T00:00Z", "2026-11-20T00:00Z", "html", null, () => SqliteStore.Open(_data), DateTimeOffset.UtcNow));
     }
 }

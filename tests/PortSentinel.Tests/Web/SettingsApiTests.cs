@@ -26,8 +26,8 @@ public sealed class SettingsApiTests
 
         using DashboardHost.Client viewer = await host.LogIn("viewer");
         JsonElement view = await viewer.Get("/api/v1/settings").Expect(HttpStatusCode.OK);
-        Assert.Equal(["Detection", "Decide", "Allowlist", "Trap", "Capture", "Firewall", "Dashboard", "AbuseIpDb", "Blocklist", "EventLog", "Notify", "Reports"], view.GetProperty("sections").EnumerateArray().Select(s => s.GetProperty("name").GetString()));
-        Assert.Equal([true, true, true, false, false, false, false, false, false, false, false, false], view.GetProperty("sections").EnumerateArray().Select(s => s.GetProperty("editable").GetBoolean()));
+        Assert.Equal(["Detection", "Decide", "Allowlist", "Trap", "Capture", "Firewall", "Dashboard", "AbuseIpDb", "Blocklist", "EventLog", "Notify", "Reports", "Store", "Sensor"], view.GetProperty("sections").EnumerateArray().Select(s => s.GetProperty("name").GetString()));
+        Assert.Equal([true, true, true, false, false, false, false, false, false, false, false, false, false, false], view.GetProperty("sections").EnumerateArray().Select(s => s.GetProperty("editable").GetBoolean()));
 
         JsonElement vertical = Field(view, "Detection:VerticalPorts");
         Assert.Equal("integer", vertical.GetProperty("type").GetString());

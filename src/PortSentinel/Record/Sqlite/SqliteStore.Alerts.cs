@@ -1,4 +1,3 @@
-using System.Text;
 using Microsoft.Data.Sqlite;
 using PortSentinel.Decide;
 using PortSentinel.Detect;
@@ -12,8 +11,7 @@ public sealed partial class SqliteStore
         protocols, probes, trigger, confidence, severity, action, reason, open, closed, unreachable, unanswered, dropped, verified
         """;
 
-    // The time an alert is listed and filtered by: when it was raised, else (recorded at its end only) its last probe.
-    private const string AlertTime = "coalesce(raised, last_seen)";
+    private const string AlertTime = AlertFilter.AlertTime;
 
     public long RaiseAlert(Detection detection, Decision decision, DateTimeOffset at)
     {
@@ -157,48 +155,8 @@ public sealed partial class SqliteStore
             GROUP BY source ORDER BY n DESC, sum(probes) DESC LIMIT $limit
             """, row => (row.GetString(0), row.GetInt64(1), row.GetInt64(2), Time(row, 3)), ("$since", Ms(since)), ("$limit", limit));
 
-    private static string Where(SqliteCommand command, AlertQuery q)
-    {
-        var where = new StringBuilder();
-        void And(string condition, string? name = null, object? value = null)
-        {
-            where.Append(where.Length == 0 ? " WHERE " : " AND ").Append(condition);
-            if (name is not null)
-            {
-                command.Parameters.AddWithValue(name, value);
-            }
-        }
-        if (q.From is { } from)
-        {
-            And($"{AlertTime} >= $from", "$from", Ms(from));
-        }
-        if (q.To is { } to)
-        {
-            And($"{AlertTime} < $to", "$to", Ms(to));
-        }
-        if (q.Source is { } source)
-        {
-            And("source = $source", "$source", source);
-        }
-        if (q.Kind is { } kind)
-        {
-            And("(',' || kinds || ',') LIKE $kind", "$kind", $"%,{kind},%");
-        }
-        if (q.Severity is { } severity)
-        {
-            And("severity = $severity", "$severity", severity);
-        }
-        if (q.Blocked is { } blocked)
-        {
-            And(blocked ? "action IN ('block', 'hold')" : "(action IS NULL OR action NOT IN ('block', 'hold'))");
-        }
-        if (!string.IsNullOrWhiteSpace(q.Text))
-        {
-            string like = "%" + q.Text.Trim().Replace("\\", "\\\\", StringComparison.Ordinal).Replace("%", "\\%", StringComparison.Ordinal).Replace("_", "\\_", StringComparison.Ordinal) + "%";
-            And("(source LIKE $text ESCAPE '\\' OR kinds LIKE $text ESCAPE '\\' OR port_ranges LIKE $text ESCAPE '\\' OR coalesce(reason, '') LIKE $text ESCAPE '\\')", "$text", like);
-        }
-        return where.ToString();
-    }
+    private static string Where(SqliteCommand command, AlertQuery q) =>
+        AlertFilter.Where(q, (name, value) => command.Parameters.AddWithValue(name, value is DateTimeOffset t ? Ms(t) : value));
 
     private static List<AlertRecord> ReadAlerts(SqliteCommand select)
     {

@@ -34,14 +34,7 @@ public sealed partial class SqliteStore : IStore
     {
         ArgumentException.ThrowIfNullOrEmpty(dataDirectory);
         string path = System.IO.Path.Combine(dataDirectory, FileName);
-        try
-        {
-            Directory.CreateDirectory(dataDirectory);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new StoreException($"the data directory {dataDirectory} cannot be created: {e.Message}; choose another with --data-dir or fix its permissions.", e);
-        }
+        Stores.CreateDataDirectory(dataDirectory);
         SQLitePCL.Batteries_V2.Init();
         var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false }.ToString());
         try

@@ -1,0 +1,138 @@
+using Npgsql;
+using PortSentinel.Decode;
+
+namespace PortSentinel.Record.Postgres;
+
+public sealed partial class PostgresStore : IFleetStore
+{
+    // Where each change of bans, and of the fleet-wide allowlist, is announced (Migrations, step 2).
+    private const string BanChannel = "portsentinel_bans";
+    private const string AllowlistChannel = "portsentinel_allowlist";
+
+    public long LatestChange() => Fleet(() => Scalar<long>("SELECT coalesce(max(changed), 0) FROM bans"));
+
+    public long? LastApplied() => Fleet(() =>
+    {
+        using NpgsqlCommand read = Command("SELECT applied FROM sensors WHERE name = @name", [("@name", Writer)]);
+        return read.ExecuteScalar() is long applied ? applied : (long?)null;
+    });
+
+    public void Applied(long change) =>
+        Fleet(() => Change("UPDATE sensors SET applied = @change, seen = now() WHERE name = @name", ("@change", change), ("@name", Writer)));
+
+    public FleetChanges ChangesAfter(long after, DateTimeOffset now) => Fleet(() =>
+    {
+        long latest = Scalar<long>("SELECT coalesce(max(changed), @after) FROM bans WHERE changed > @after", ("@after", after));
+        if (latest == after)
+        {
+            return new FleetChanges(after, []);
+        }
+        // Each network's state over all its bans, not only the rows changed: a lift of one ban
+        // leaves the network banned while another is in force. Up to latest only, so that a change
+        // committed meanwhile is read, whole, the next time.
+        List<BanChange> networks = Read("""
+            WITH touched AS (SELECT DISTINCT network FROM bans WHERE changed > @after AND changed <= @latest)
+            SELECT b.network, max(b.changed),
+                   bool_or(b.lifted IS NULL AND (b.expires IS NULL OR b.expires > @now)),
+                   bool_or(b.lifted IS NULL AND b.expires IS NULL),
+                   max(b.expires) FILTER (WHERE b.lifted IS NULL AND b.expires > @now),
+                   (array_agg(b.reason ORDER BY b.changed DESC))[1],
+                   (array_agg(b.changed_by ORDER BY b.changed DESC))[1]
+            FROM bans b JOIN touched USING (network)
+            WHERE NOT b.hold AND b.changed <= @latest
+            GROUP BY b.network
+            ORDER BY 2
+            """, row => new BanChange(NetPrefix.Parse(row.GetString(0)), row.GetInt64(1), row.GetBoolean(2), row.GetBoolean(3) ? null : TimeOrNull(row, 4), row.GetString(5), row.GetString(6)),
+            ("@after", after), ("@latest", latest), ("@now", now));
+        return new FleetChanges(latest, networks);
+    });
+
+    public IReadOnlyList<FleetAllowed> FleetAllowlist() => Fleet(() =>
+        Read("SELECT network, comment, added, added_by FROM allowlist ORDER BY added, network",
+            row => new FleetAllowed(NetPrefix.Parse(row.GetString(0)), row.GetString(1), Time(row, 2), row.GetString(3))));
+
+    public bool Allow(NetPrefix network, string comment, string by, DateTimeOffset now) => Fleet(() =>
+    {
+        using NpgsqlCommand upsert = Command("""
+            INSERT INTO allowlist (network, comment, added, added_by) VALUES (@n, @comment, @now, @by)
+            ON CONFLICT (network) DO UPDATE SET comment = excluded.comment
+            RETURNING xmax = 0
+            """, [("@n", network.ToString()), ("@comment", comment), ("@now", now), ("@by", by)]);
+        return (bool)upsert.ExecuteScalar()!;
+    });
+
+    public bool Disallow(NetPrefix network) =>
+        Fleet(() => Change("DELETE FROM allowlist WHERE network = @n", ("@n", network.ToString())) > 0);
+
+    public IFleetListener Listen() => Fleet(() =>
+    {
+        NpgsqlConnection connection = _source.OpenConnection();
+        try
+        {
+            using var listen = new NpgsqlCommand($"LISTEN {BanChannel}; LISTEN {AllowlistChannel}", connection);
+            listen.ExecuteNonQuery();
+            return new Listener(connection, Location);
+        }
+        catch
+        {
+            connection.Dispose();
+            throw;
+        }
+    });
+
+    /// <summary>Runs a call of the fleet's blocklist, its failure a <see cref="StoreException"/> that names the server.</summary>
+    private T Fleet<T>(Func<T> call)
+    {
+        try
+        {
+            return call();
+        }
+        catch (NpgsqlException e)
+        {
+            throw Failed(Location, e);
+        }
+    }
+
+    private void Fleet(Action call) => Fleet(() =>
+    {
+        call();
+        return true;
+    });
+
+    /// <summary>LISTEN on a connection of its own, out of the pool's way (it is held as long as the sensor runs).</summary>
+    private sealed class Listener : IFleetListener
+    {
+        private readonly NpgsqlConnection _connection;
+        private readonly string _location;
+        private FleetNews _news;
+
+        public Listener(NpgsqlConnection connection, string location)
+        {
+            _connection = connection;
+            _location = location;
+            _connection.Notification += (_, e) => _news |= e.Channel == AllowlistChannel ? FleetNews.Allowlist : FleetNews.Bans;
+        }
+
+        public FleetNews Wait(TimeSpan timeout)
+        {
+            try
+            {
+                // One announcement at a time: those that arrived meanwhile return at once, and the
+                // read of the changes that follows each finds nothing new, which is cheap.
+                _news = FleetNews.None;
+                _connection.Wait(timeout);
+                return _news;
+            }
+            catch (NpgsqlException e)
+            {
+                throw Failed(_location, e);
+            }
+            catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException)
+            {
+                throw new StoreException($"{_location}: the connection listening for the fleet's bans broke: {e.Message}", e);
+            }
+        }
+
+        public void Dispose() => _connection.Dispose();
+    }
+}

@@ -1,0 +1,199 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using PortSentinel.Decode;
+using PortSentinel.Record;
+using PortSentinel.Report;
+using PortSentinel.Tests.Record;
+
+namespace PortSentinel.Tests.Respond;
+
+/// <summary>
+/// Sensors of one fleet, in this process, on one real PostgreSQL database, each with its own
+/// (dry-run) firewall: what one bans or lifts reaches the others' firewalls, and what a sensor's
+/// own allowlist refuses stays out of its firewall.
+/// </summary>
+public sealed class FleetSyncTests : IDisposable
+{
+    private static readonly TimeSpan _within = TimeSpan.FromSeconds(20);
+
+    private readonly string _data = Directory.CreateTempSubdirectory("ps-fleet-").FullName;
+    private readonly Lazy<StoreOptions> _database = new(() => PostgresServer.NewDatabase());
+    private readonly List<SensorHost> _hosts = [];
+    private readonly ConcurrentDictionary<string, ConcurrentQueue<string>> _logs = new();
+
+    public void Dispose()
+    {
+        foreach (SensorHost host in _hosts)
+        {
+            host.Dispose();
+        }
+        if (_database.IsValueCreated)
+        {
+            PostgresServer.Drop(_database.Value);
+        }
+        Directory.Delete(_data, recursive: true);
+    }
+
+    [PostgresFact]
+    public async Task A_ban_one_sensor_makes_reaches_the_others_firewalls_and_so_does_its_lift()
+    {
+        SensorHost a = Start("web-01"), b = Start("web-02"), c = Start("web-03");
+        NetPrefix scanner = NetPrefix.Parse("203.0.113.9");
+
+        var (ban, refusal) = await a.Sensor.Block(scanner, TimeSpan.FromHours(1), "seen probing", "user:alice");
+        Assert.True(ban is not null, refusal);
+        foreach (var (host, name) in new[] { (b, "web-02"), (c, "web-03") })
+        {
+            Eventually(() => Holds(host, scanner), $"{name} never applied web-01's ban:\n{Log(name)}");
+            Assert.Matches(@"^FLEET BANNED 203\.0\.113\.9 for 3[56]\d\ds firewall=dry-run by web-01: manual: seen probing$", Assert.Single(Lines(name, "FLEET")));
+        }
+        Assert.Empty(Lines("web-01", "FLEET")); // its own ban was in its firewall already
+
+        await a.Sensor.Unblock([scanner], "user:alice");
+        foreach (var (host, name) in new[] { (b, "web-02"), (c, "web-03") })
+        {
+            Eventually(() => !Holds(host, scanner), $"{name} kept the ban web-01 lifted:\n{Log(name)}");
+            Assert.Contains("FLEET UNBANNED 203.0.113.9 by web-01", Log(name));
+        }
+    }
+
+    [PostgresFact]
+    public async Task A_sensor_that_was_down_catches_up_with_what_changed_meanwhile()
+    {
+        SensorHost a = Start("web-01");
+        SensorHost b = Start("web-02");
+        NetPrefix lifted = NetPrefix.Parse("198.51.100.20"), added = NetPrefix.Parse("198.51.100.21");
+        await a.Sensor.Block(lifted, null, "old", "user:alice");
+        Eventually(() => Holds(b, lifted), Log("web-02"));
+        Stop(b);
+
+        await a.Sensor.Unblock([lifted], "user:alice");
+        await a.Sensor.Block(added, TimeSpan.FromHours(2), "new", "user:alice");
+        _logs["web-02"].Clear();
+        b = Start("web-02");
+        Eventually(() => Holds(b, added) && Log("web-02").Contains("FLEET UNBANNED 198.51.100.20 by web-01", StringComparison.Ordinal), Log("web-02"));
+        Assert.Contains("RESTORED 1 bans into dry-run", Log("web-02"));
+        Assert.False(Holds(b, lifted));
+        Assert.Equal((long)PostgresServer.Execute(_database.Value, "SELECT max(changed) FROM bans")!, Applied("web-02"));
+    }
+
+    [PostgresFact]
+    public async Task What_a_sensors_own_allowlist_covers_is_refused_there_and_applied_elsewhere()
+    {
+        SensorHost a = Start("web-01");
+        SensorHost b = Start("web-02", allowed: [NetPrefix.Parse("203.0.113.0/24")]);
+        SensorHost c = Start("web-03");
+        NetPrefix gateway = NetPrefix.Parse("203.0.113.1");
+
+        var (ban, refusal) = await a.Sensor.Block(gateway, TimeSpan.FromHours(1), "noisy", "user:alice");
+        Assert.True(ban is not null, refusal);
+        Eventually(() => Holds(c, gateway), Log("web-03"));
+        Eventually(() => Lines("web-02", "REFUSED").Count > 0, Log("web-02"));
+        Assert.StartsWith("REFUSED fleet ban of 203.0.113.1 by web-01: 203.0.113.1 is not banned: it covers", Assert.Single(Lines("web-02", "REFUSED")));
+        Assert.False(Holds(b, gateway));
+
+        // Nor does the restore at the next start put it in.
+        Stop(b);
+        b = Start("web-02", allowed: [NetPrefix.Parse("203.0.113.0/24")]);
+        Assert.Contains("RESTORED 0 bans into dry-run, 1 kept out (allowlisted or too wide here)", Log("web-02"));
+        Assert.False(Holds(b, gateway));
+    }
+
+    [PostgresFact]
+    public async Task A_hold_stays_on_the_sensor_that_doubted_and_a_ban_after_it_still_travels()
+    {
+        SensorHost a = Start("web-01");
+        SensorHost b = Start("web-02");
+        a.Sensor.Detected(Scans.Vertical("203.0.113.50", ports: 30, verified: false));
+        Eventually(() => Holds(a, NetPrefix.Parse("203.0.113.50")), Log("web-01"));
+        Assert.Contains(Log("web-01").Split('\n'), l => l.StartsWith("HELD 203.0.113.50 ", StringComparison.Ordinal));
+
+        await a.Sensor.Block(NetPrefix.Parse("203.0.113.51"), TimeSpan.FromHours(1), "after the hold", "user:alice");
+        Eventually(() => Holds(b, NetPrefix.Parse("203.0.113.51")), Log("web-02"));
+        Assert.False(Holds(b, NetPrefix.Parse("203.0.113.50")), "a hold, whose source may be forged, was pushed to the fleet");
+    }
+
+    [PostgresFact]
+    public async Task A_blocklist_of_ten_thousand_reaches_the_other_sensor_in_one_batch_with_its_log_summarised()
+    {
+        SensorHost a = Start("web-01");
+        SensorHost b = Start("web-02");
+        NetPrefix[] list = [.. Enumerable.Range(0, 10_000).Select(i => NetPrefix.Parse($"10.{i / 256 % 256}.{i % 256}.1"))];
+        var clock = Stopwatch.StartNew();
+        Assert.Equal(10_000, (await a.Sensor.Preempt(list, TimeSpan.FromDays(1), "blocklist test")).Banned);
+        Eventually(() => Holds(b, list[^1]) && b.Firewall.List().Count >= 10_000, Log("web-02"));
+        Console.WriteLine($"fleet: 10,000 bans from one sensor's import in the other's firewall after {clock.ElapsedMilliseconds} ms");
+        Assert.Equal(20, Lines("web-02", "FLEET BANNED 10.").Count);
+        Assert.Contains("FLEET BANNED 9980 more networks", Log("web-02"));
+    }
+
+    [PostgresFact]
+    public async Task An_entry_of_the_fleet_wide_allowlist_is_blocked_by_no_sensor_until_it_is_removed()
+    {
+        SensorHost a = Start("web-01");
+        SensorHost b = Start("web-02");
+        var fleet = (IFleetStore)a.Store;
+        NetPrefix probe = NetPrefix.Parse("198.51.100.9");
+        const string Allowed = "FLEET ALLOWLIST 1 entries never blocked here: 198.51.100.0/24 (monitoring)";
+
+        Assert.True(fleet.Allow(NetPrefix.Parse("198.51.100.0/24"), "monitoring", "cli:root", DateTimeOffset.UtcNow));
+        Eventually(() => Log("web-01").Contains(Allowed, StringComparison.Ordinal) && Log("web-02").Contains(Allowed, StringComparison.Ordinal), Log("web-02"));
+        b.Sensor.Detected(Scans.Vertical("198.51.100.9", ports: 30));
+        Eventually(() => Lines("web-02", "DETECTED 198.51.100.9 ").Count > 0, Log("web-02"));
+        Assert.Contains("allowlisted: allowlisted fleet-wide: monitoring (198.51.100.0/24)", Assert.Single(Lines("web-02", "DETECTED 198.51.100.9 ")), StringComparison.Ordinal);
+        var (ban, refusal) = await a.Sensor.Block(probe, TimeSpan.FromHours(1), "by hand", "user:alice");
+        Assert.Null(ban);
+        Assert.Contains("allowlisted fleet-wide: monitoring", refusal, StringComparison.Ordinal);
+
+        // A sensor that starts later has it before its first decision.
+        Start("web-03");
+        Assert.Contains(Allowed, Log("web-03"), StringComparison.Ordinal);
+
+        Assert.True(fleet.Disallow(NetPrefix.Parse("198.51.100.0/24")));
+        Eventually(() => Log("web-01").Contains("FLEET ALLOWLIST empty", StringComparison.Ordinal), Log("web-01"));
+        (ban, refusal) = await a.Sensor.Block(probe, TimeSpan.FromHours(1), "by hand", "user:alice");
+        Assert.True(ban is not null, refusal);
+        Eventually(() => Holds(b, probe), Log("web-02"));
+    }
+
+    private SensorHost Start(string name, IReadOnlyList<NetPrefix>? allowed = null)
+    {
+        ConcurrentQueue<string> log = _logs.GetOrAdd(name, _ => new ConcurrentQueue<string>());
+        SensorHost host = SensorHost.Create(new SensorConfiguration
+        {
+            DataDirectory = Path.Combine(_data, name),
+            Sensor = new SensorOptions { Firewall = new PortSentinel.Respond.FirewallOptions { Backend = "dry-run" } },
+            Reports = new ReportsOptions { DailyAt = "" },
+            Allowed = allowed ?? [],
+            Store = _database.Value,
+            Name = name,
+        }, log.Enqueue);
+        _hosts.Add(host);
+        host.Start();
+        return host;
+    }
+
+    private void Stop(SensorHost host)
+    {
+        _hosts.Remove(host);
+        host.Dispose();
+    }
+
+    private static bool Holds(SensorHost host, NetPrefix network) => host.Firewall.List().Any(e => e.Network == network);
+
+    private string Log(string name) => string.Join('\n', _logs[name]);
+
+    private List<string> Lines(string name, string start) => [.. _logs[name].Where(l => l.StartsWith(start, StringComparison.Ordinal))];
+
+    private long Applied(string name) => (long)PostgresServer.Execute(_database.Value, $"SELECT applied FROM sensors WHERE name = '{name}'")!;
+
+    private static void Eventually(Func<bool> condition, string because)
+    {
+        var clock = Stopwatch.StartNew();
+        while (!condition())
+        {
+            Assert.True(clock.Elapsed < _within, because);
+            Thread.Sleep(20);
+        }
+    }
+}
