@@ -38,7 +38,11 @@ public interface IFleetStore
     /// <summary>Takes <paramref name="network"/> off the fleet-wide allowlist; false when it was not on it.</summary>
     bool Disallow(NetPrefix network);
 
-    /// <summary>Starts listening for announced changes, on a connection of its own.</summary>
+    /// <summary>
+    /// Starts listening for announced changes, on a connection of its own that holds this sensor's
+    /// name for as long as it is open: refused (<see cref="StoreException"/>) while another running
+    /// sensor holds it.
+    /// </summary>
     IFleetListener Listen();
 }
 

@@ -18,11 +18,21 @@ public sealed class StoreOptions
     /// <summary>A file that holds the database password (its first line); empty: PGPASSWORD, PGPASSFILE or ~/.pgpass.</summary>
     public string PasswordFile { get; set; } = "";
 
+    /// <summary>
+    /// How far this host's clock may be from the PostgreSQL server's, in seconds, before a sensor
+    /// or command is refused: every time it records (bans' ends, alerts) would be off for the fleet.
+    /// </summary>
+    public int MaxClockSkewSeconds { get; set; } = 5;
+
     public bool IsPostgres => ConnectionString.Length > 0;
 
     public IReadOnlyList<string> Validate()
     {
         var errors = new List<string>();
+        if (MaxClockSkewSeconds is < 1 or > 3600)
+        {
+            errors.Add($"{Section}:{nameof(MaxClockSkewSeconds)} is {MaxClockSkewSeconds}; give 1 to 3600 seconds.");
+        }
         if (!IsPostgres)
         {
             if (PasswordFile.Length > 0)

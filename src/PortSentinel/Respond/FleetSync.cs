@@ -26,6 +26,7 @@ public sealed class FleetSync(IFleetStore fleet, RespondWorker worker, Responder
     private readonly RespondContext _context = responder.Context;
     private readonly ManualResetEventSlim _stopping = new();
     private Thread? _thread;
+    private IFleetListener? _first; // opened by FindPlace, taken by the thread
     private long _applied;
     private IReadOnlyList<(NetPrefix Network, string Comment)> _allowed = []; // the fleet thread's (and Start's) only
 
@@ -34,12 +35,14 @@ public sealed class FleetSync(IFleetStore fleet, RespondWorker worker, Responder
 
     /// <summary>
     /// Before the firewall's setup puts back the bans in force and arms the guard, and before the
-    /// respond thread starts: takes in the fleet-wide allowlist, and finds the change to follow on
-    /// from, the last this sensor applied, or for a sensor new to the fleet the latest (the restore
-    /// puts in all before it).
+    /// respond thread starts: listens (which claims this sensor's name: a second sensor of the
+    /// name is refused here, with a <see cref="StoreException"/>), takes in the fleet-wide
+    /// allowlist, and finds the change to follow on from, the last this sensor applied, or for a
+    /// sensor new to the fleet the latest (the restore puts in all before it).
     /// </summary>
     public void FindPlace()
     {
+        _first = fleet.Listen();
         _allowed = Allowed();
         responder.AllowFleetWide(_allowed, rearm: false);
         if (_allowed.Count > 0)
@@ -65,6 +68,7 @@ public sealed class FleetSync(IFleetStore fleet, RespondWorker worker, Responder
     public void Dispose()
     {
         Stop();
+        Interlocked.Exchange(ref _first, null)?.Dispose();
         _stopping.Dispose();
     }
 
@@ -76,7 +80,7 @@ public sealed class FleetSync(IFleetStore fleet, RespondWorker worker, Responder
         {
             try
             {
-                using IFleetListener listener = fleet.Listen();
+                using IFleetListener listener = Interlocked.Exchange(ref _first, null) ?? fleet.Listen();
                 if (lost)
                 {
                     _context.Log($"FLEET blocklist reachable again; catching up after change {Applied}");
@@ -106,7 +110,7 @@ public sealed class FleetSync(IFleetStore fleet, RespondWorker worker, Responder
                 {
                     return;
                 }
-                _context.Log($"WARNING the fleet's blocklist cannot be followed: {e.Message}; trying again in {retry.TotalSeconds:0}s (bans made here still apply here)");
+                _context.Log($"WARNING the fleet's blocklist cannot be followed: {e.Message.TrimEnd('.')}; trying again in {retry.TotalSeconds:0}s (bans made here still apply here)");
                 lost = true;
                 _stopping.Wait(retry);
                 retry = TimeSpan.FromTicks(Math.Min(retry.Ticks * 2, _lastRetry.Ticks));

@@ -62,6 +62,24 @@ internal static class PostgresServer
         drop.ExecuteNonQuery();
     }
 
+    /// <summary>
+    /// Makes a test's database unreachable (no connection accepted, every open one ended, as when
+    /// the server goes down) or reachable again.
+    /// </summary>
+    public static void SetReachable(StoreOptions options, bool reachable)
+    {
+        string name = new NpgsqlConnectionStringBuilder(options.ConnectionString).Database!;
+        using var admin = new NpgsqlConnection(_shared.Value.AdminConnectionString);
+        admin.Open();
+        using var alter = new NpgsqlCommand($"ALTER DATABASE {name} ALLOW_CONNECTIONS {(reachable ? "true" : "false")}", admin);
+        alter.ExecuteNonQuery();
+        if (!reachable)
+        {
+            using var end = new NpgsqlCommand($"SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = '{name}'", admin);
+            end.ExecuteNonQuery();
+        }
+    }
+
     /// <summary>Runs SQL on a test's database as its owner; returns the first column of its first row.</summary>
     public static object? Execute(StoreOptions options, string sql)
     {

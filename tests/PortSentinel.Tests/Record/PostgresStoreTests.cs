@@ -167,6 +167,24 @@ public sealed class PostgresStoreTests : StoreContract, IDisposable
     }
 
     [PostgresFact]
+    public void A_host_whose_clock_is_off_from_the_servers_is_refused_with_how_far_and_the_fix()
+    {
+        StoreException ahead = Assert.Throws<StoreException>(() => PostgresStore.Open(Database, "sensor-a", new OffsetClock(TimeSpan.FromSeconds(30))));
+        Assert.Matches(@"this host's clock is 3\d\.\d s ahead of the database server's, more than Store:MaxClockSkewSeconds \(5 s\).*Synchronise the clocks", ahead.Message);
+        StoreException behind = Assert.Throws<StoreException>(() => PostgresStore.Open(new StoreOptions { ConnectionString = Database.ConnectionString, PasswordFile = Database.PasswordFile, MaxClockSkewSeconds = 60 }, "sensor-a", new OffsetClock(TimeSpan.FromMinutes(-2))));
+        Assert.Contains("s behind the database server's, more than Store:MaxClockSkewSeconds (60 s)", behind.Message, StringComparison.Ordinal);
+
+        using PostgresStore near = PostgresStore.Open(Database, "sensor-a", new OffsetClock(TimeSpan.FromSeconds(2)));
+        Assert.Equal(Migrations.Steps.Length, near.SchemaVersion);
+    }
+
+    /// <summary>The system's clock, set off by <paramref name="offset"/>.</summary>
+    private sealed class OffsetClock(TimeSpan offset) : TimeProvider
+    {
+        public override DateTimeOffset GetUtcNow() => base.GetUtcNow() + offset;
+    }
+
+    [PostgresFact]
     public void A_server_that_does_not_answer_is_named_with_what_to_check()
     {
         var options = new StoreOptions { ConnectionString = "Host=127.0.0.1;Port=1;Database=portsentinel;Username=sensor;Timeout=3", PasswordFile = Database.PasswordFile };

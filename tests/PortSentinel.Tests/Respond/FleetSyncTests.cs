@@ -78,6 +78,47 @@ public sealed class FleetSyncTests : IDisposable
     }
 
     [PostgresFact]
+    public async Task A_sensor_whose_connection_to_the_fleet_is_cut_says_so_reconnects_and_misses_nothing()
+    {
+        SensorHost a = Start("web-01");
+        SensorHost b = Start("web-02");
+        // The server ends web-02's listening connection, as a restart of the server or a cut in the network would.
+        Assert.Equal(1L, PostgresServer.Execute(_database.Value, """
+            SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+            WHERE datname = current_database() AND application_name = 'portsentinel web-02' AND query LIKE 'LISTEN%'
+            """));
+        NetPrefix meanwhile = NetPrefix.Parse("203.0.113.60");
+        var (ban, refusal) = await a.Sensor.Block(meanwhile, TimeSpan.FromHours(1), "while cut off", "user:alice");
+        Assert.True(ban is not null, refusal);
+
+        Eventually(() => Holds(b, meanwhile), Log("web-02"));
+        Assert.Contains(Log("web-02").Split('\n'), l => l.StartsWith("WARNING the fleet's blocklist cannot be followed: ", StringComparison.Ordinal) && l.EndsWith("; trying again in 1s (bans made here still apply here)", StringComparison.Ordinal));
+        Assert.Contains("FLEET blocklist reachable again; catching up after change ", Log("web-02"), StringComparison.Ordinal);
+    }
+
+    [PostgresFact]
+    public void A_sensor_whose_database_goes_away_keeps_running_says_so_and_bans_again_once_it_is_back()
+    {
+        SensorHost a = Start("web-01");
+        PostgresServer.SetReachable(_database.Value, reachable: false);
+        try
+        {
+            // No outage spool yet: the decision reads the record (the offence count) and fails, logged.
+            a.Sensor.Detected(Scans.Vertical("203.0.113.70", ports: 30));
+            Eventually(() => Lines("web-01", "ERROR ").Count > 0 && Lines("web-01", "WARNING the fleet's blocklist cannot be followed").Count > 0, Log("web-01"));
+            Assert.Empty(Lines("web-01", "BANNED 203.0.113.70"));
+        }
+        finally
+        {
+            PostgresServer.SetReachable(_database.Value, reachable: true);
+        }
+        Eventually(() => Log("web-01").Contains("FLEET blocklist reachable again", StringComparison.Ordinal), Log("web-01"));
+        a.Sensor.Detected(Scans.Vertical("203.0.113.71", ports: 30));
+        Eventually(() => Lines("web-01", "BANNED 203.0.113.71 ").Count == 1, Log("web-01"));
+        Assert.True(Holds(a, NetPrefix.Parse("203.0.113.71")));
+    }
+
+    [PostgresFact]
     public async Task What_a_sensors_own_allowlist_covers_is_refused_there_and_applied_elsewhere()
     {
         SensorHost a = Start("web-01");
@@ -154,6 +195,18 @@ public sealed class FleetSyncTests : IDisposable
         (ban, refusal) = await a.Sensor.Block(probe, TimeSpan.FromHours(1), "by hand", "user:alice");
         Assert.True(ban is not null, refusal);
         Eventually(() => Holds(b, probe), Log("web-02"));
+    }
+
+    [PostgresFact]
+    public void A_second_sensor_of_a_name_in_use_is_refused_until_the_first_stops()
+    {
+        SensorHost first = Start("web-01");
+        StoreException e = Assert.Throws<StoreException>(() => Start("web-01"));
+        Assert.Contains("another sensor named web-01 is running on this fleet's store; give this one a name of its own (--name or Sensor:Name)", e.Message, StringComparison.Ordinal);
+
+        Stop(first);
+        Start("web-01");
+        Assert.Equal(2, _logs["web-01"].Count(l => l.StartsWith("RUNNING ", StringComparison.Ordinal))); // the first, and this one
     }
 
     private SensorHost Start(string name, IReadOnlyList<NetPrefix>? allowed = null)

@@ -9,6 +9,9 @@ public sealed partial class PostgresStore : IFleetStore
     private const string BanChannel = "portsentinel_bans";
     private const string AllowlistChannel = "portsentinel_allowlist";
 
+    // pg_try_advisory_lock's first key for the name a running sensor holds: "PSNM" (the second is the name's hash).
+    private const int NameLock = 0x5053_4E4D;
+
     public long LatestChange() => Fleet(() => Scalar<long>("SELECT coalesce(max(changed), 0) FROM bans"));
 
     public long? LastApplied() => Fleet(() =>
@@ -69,6 +72,14 @@ public sealed partial class PostgresStore : IFleetStore
         NpgsqlConnection connection = _source.OpenConnection();
         try
         {
+            using (var claim = new NpgsqlCommand($"SELECT pg_try_advisory_lock({NameLock}, hashtext(@name))", connection))
+            {
+                claim.Parameters.AddWithValue("@name", Writer);
+                if (!(bool)claim.ExecuteScalar()!)
+                {
+                    throw new StoreException($"{Location}: another sensor named {Writer} is running on this fleet's store; give this one a name of its own (--name or Sensor:Name), or stop the other first.");
+                }
+            }
             using var listen = new NpgsqlCommand($"LISTEN {BanChannel}; LISTEN {AllowlistChannel}", connection);
             listen.ExecuteNonQuery();
             return new Listener(connection, Location);

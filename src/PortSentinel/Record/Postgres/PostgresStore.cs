@@ -28,8 +28,12 @@ public sealed partial class PostgresStore : IStore
     /// <summary>The name this store writes bans and alerts under (the configured sensor name).</summary>
     public string Writer { get; }
 
-    /// <summary>Connects, brings the schema up to date (once, whichever sensor comes first) and registers <paramref name="sensor"/>.</summary>
-    public static PostgresStore Open(StoreOptions options, string sensor)
+    /// <summary>
+    /// Connects, refuses a host whose clock (<paramref name="time"/>, the system's by default) is
+    /// off from the server's, brings the schema up to date (once, whichever sensor comes first) and
+    /// registers <paramref name="sensor"/>.
+    /// </summary>
+    public static PostgresStore Open(StoreOptions options, string sensor, TimeProvider? time = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentException.ThrowIfNullOrEmpty(sensor);
@@ -46,6 +50,7 @@ public sealed partial class PostgresStore : IStore
         NpgsqlDataSource source = builder.Build();
         try
         {
+            CheckClock(source, location, time ?? TimeProvider.System, options.MaxClockSkewSeconds);
             Migrate(source, location);
             var store = new PostgresStore(source, location, sensor);
             store.Register(DateTimeOffset.UtcNow);
@@ -86,6 +91,24 @@ public sealed partial class PostgresStore : IStore
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw new StoreException($"{StoreOptions.Section}:{nameof(StoreOptions.PasswordFile)} {file} cannot be read: {e.Message}; make it readable for {Environment.UserName}.", e);
+        }
+    }
+
+    /// <summary>
+    /// Refuses a host whose clock is more than <paramref name="maxSeconds"/> from the server's:
+    /// bans would end and alerts be dated wrongly for the whole fleet. The query's own round trip
+    /// is allowed for: the server's time is compared with the middle of it.
+    /// </summary>
+    private static void CheckClock(NpgsqlDataSource source, string location, TimeProvider time, int maxSeconds)
+    {
+        using NpgsqlCommand query = source.CreateCommand("SELECT clock_timestamp()");
+        DateTimeOffset sent = time.GetUtcNow();
+        var server = (DateTime)query.ExecuteScalar()!;
+        DateTimeOffset here = sent + ((time.GetUtcNow() - sent) / 2);
+        double skew = (here - new DateTimeOffset(server, TimeSpan.Zero)).TotalSeconds;
+        if (Math.Abs(skew) > maxSeconds)
+        {
+            throw new StoreException($"{location}: this host's clock is {Math.Abs(skew):0.0} s {(skew > 0 ? "ahead of" : "behind")} the database server's, more than {StoreOptions.Section}:{nameof(StoreOptions.MaxClockSkewSeconds)} ({maxSeconds} s): what it records would be dated wrongly for the whole fleet. Synchronise the clocks (timedatectl set-ntp true, or chrony) and start again.");
         }
     }
 
