@@ -21,8 +21,7 @@ bans=${1:-100} batch=${2:-10000}
 [[ $EUID -eq 0 ]] || { echo "propagation: run as root (network namespaces, nftables)" >&2; exit 1; }
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
-pgbin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
-[[ -x $pgbin/initdb ]] || { echo "propagation: needs PostgreSQL's server (deploy/install-deps.sh --test installs postgresql)" >&2; exit 1; }
+source "$here/server.sh"
 "$root/portsentinel" --help >/dev/null
 cli="$root/.build/cli/PortSentinel.Cli"
 
@@ -34,19 +33,13 @@ declare -A sensor
 cleanup() {
   for pid in "${pids[@]}" "${sensor[@]}"; do kill "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
-  [[ -f $work/pg/data/postmaster.pid ]] && runuser -u postgres -- "$pgbin/pg_ctl" -D "$work/pg/data" -m fast -w stop >/dev/null 2>&1 || true
+  stop_server
   for ns in "${names[@]}"; do ip netns del "$ns" 2>/dev/null || true; done
   rm -rf "$work"
 }
 trap cleanup EXIT
 
-# PostgreSQL, on a Unix socket in $work/pg only: the namespaces' sensors share the file system, not a network.
-mkdir "$work/pg"
-chown postgres: "$work/pg"
-runuser -u postgres -- "$pgbin/initdb" -D "$work/pg/data" -U portsentinel --auth=trust -E UTF8 --locale=C >/dev/null
-runuser -u postgres -- "$pgbin/pg_ctl" -D "$work/pg/data" -l "$work/pg/log" -w -o "-k $work/pg -c listen_addresses='' ${PG_SETTINGS:-}" start >/dev/null
-runuser -u postgres -- "$pgbin/createdb" -h "$work/pg" -U portsentinel fleet
-store="Host=$work/pg;Database=fleet;Username=portsentinel"
+start_server
 
 i=0
 for ns in "${names[@]}"; do

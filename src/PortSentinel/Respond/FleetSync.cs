@@ -23,11 +23,19 @@ public sealed class FleetSync(IFleetStore fleet, RespondWorker worker, Responder
     // How long one wait for an announcement lasts: how soon a stop is seen.
     private static readonly TimeSpan _poll = TimeSpan.FromMilliseconds(250);
 
+    // How often at most the place reached is recorded (sensors.applied): each record is a commit,
+    // and a hundred sensors following 20 bans a second would otherwise write 2,000 a second. A
+    // sensor that stops unexpectedly catches up from a place a second older, applying again what
+    // it had, which changes nothing.
+    private static readonly TimeSpan _recordEvery = TimeSpan.FromSeconds(1);
+
     private readonly RespondContext _context = responder.Context;
     private readonly ManualResetEventSlim _stopping = new();
     private Thread? _thread;
     private IFleetListener? _first; // opened by FindPlace, taken by the thread
     private long _applied;
+    private long _recorded; // the place last recorded (the fleet thread's)
+    private long _recordedAt; // when, in Environment.TickCount64 ms
     private IReadOnlyList<(NetPrefix Network, string Comment)> _allowed = []; // the fleet thread's (and Start's) only
 
     /// <summary>The change the firewall is known to hold everything up to.</summary>
@@ -49,7 +57,11 @@ public sealed class FleetSync(IFleetStore fleet, RespondWorker worker, Responder
         {
             _context.Log(AllowlistLine());
         }
-        _applied = fleet.LastApplied() ?? fleet.LatestChange();
+        long? last = fleet.LastApplied();
+        _applied = last ?? fleet.LatestChange();
+        // A sensor new to the fleet records its place at once: stopped before any change, it
+        // would otherwise start again from the latest, past the lifts made meanwhile.
+        _recorded = last ?? -1;
     }
 
     /// <summary>Starts following the fleet's blocklist after the place found.</summary>
@@ -100,7 +112,9 @@ public sealed class FleetSync(IFleetStore fleet, RespondWorker worker, Responder
                     {
                         CatchUp();
                     }
+                    RecordPlace(force: false);
                 }
+                RecordPlace(force: true);
             }
 #pragma warning disable CA1031 // whatever failed (the store, a full queue, the firewall) is reported and tried again: this thread must not end the sensor
             catch (Exception e)
@@ -141,7 +155,7 @@ public sealed class FleetSync(IFleetStore fleet, RespondWorker worker, Responder
         ? "FLEET ALLOWLIST empty"
         : $"FLEET ALLOWLIST {_allowed.Count} entries never blocked here: {string.Join(", ", _allowed.Take(LinesPerBatch).Select(a => $"{a.Network} ({a.Comment})"))}{(_allowed.Count > LinesPerBatch ? ", …" : "")}";
 
-    /// <summary>Applies every change after the last one applied, then records how far it got.</summary>
+    /// <summary>Applies every change after the last one applied.</summary>
     private void CatchUp()
     {
         FleetChanges changes = fleet.ChangesAfter(Applied, _context.Time.GetUtcNow());
@@ -155,8 +169,19 @@ public sealed class FleetSync(IFleetStore fleet, RespondWorker worker, Responder
         {
             worker.Run(() => Apply(theirs)).GetAwaiter().GetResult();
         }
-        fleet.Applied(changes.Latest);
         Interlocked.Exchange(ref _applied, changes.Latest);
+    }
+
+    /// <summary>Records the place reached when it moved, at most every second unless <paramref name="force"/>d (at stop).</summary>
+    private void RecordPlace(bool force)
+    {
+        long applied = Applied;
+        if (applied != _recorded && (force || Environment.TickCount64 - _recordedAt >= _recordEvery.TotalMilliseconds))
+        {
+            fleet.Applied(applied);
+            _recorded = applied;
+            _recordedAt = Environment.TickCount64;
+        }
     }
 
     /// <summary>On the respond thread: bans and lifts the changed networks in one firewall batch each.</summary>

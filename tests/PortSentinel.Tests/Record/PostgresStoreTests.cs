@@ -86,7 +86,9 @@ public sealed class PostgresStoreTests : StoreContract, IDisposable
         BanChange change = Assert.Single(lifted.Networks);
         Assert.Equal((NetPrefix.Parse("203.0.113.7"), false, "sensor-a"), (change.Network, change.Active, change.By));
         Assert.Equal(6, lifted.Latest); // both rows of .7
-        Assert.Equal(new FleetChanges(6, []), b.ChangesAfter(6, T0));
+        FleetChanges none = b.ChangesAfter(6, T0);
+        Assert.Equal(6, none.Latest);
+        Assert.Empty(none.Networks);
 
         b.Applied(6);
         Assert.Equal(6, b.LastApplied());

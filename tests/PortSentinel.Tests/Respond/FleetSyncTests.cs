@@ -74,7 +74,24 @@ public sealed class FleetSyncTests : IDisposable
         Eventually(() => Holds(b, added) && Log("web-02").Contains("FLEET UNBANNED 198.51.100.20 by web-01", StringComparison.Ordinal), Log("web-02"));
         Assert.Contains("RESTORED 1 bans into dry-run", Log("web-02"));
         Assert.False(Holds(b, lifted));
-        Assert.Equal((long)PostgresServer.Execute(_database.Value, "SELECT max(changed) FROM bans")!, Applied("web-02"));
+        long latest = (long)PostgresServer.Execute(_database.Value, "SELECT max(changed) FROM bans")!;
+        Eventually(() => Applied("web-02") == latest, $"web-02 recorded {Applied("web-02")}, not {latest}"); // within a second
+    }
+
+    [PostgresFact]
+    public async Task A_sensor_new_to_the_fleet_that_stops_before_any_change_still_catches_up_the_lifts_made_meanwhile()
+    {
+        SensorHost a = Start("web-01");
+        NetPrefix banned = NetPrefix.Parse("198.51.100.30");
+        await a.Sensor.Block(banned, TimeSpan.FromHours(1), "before web-02 came", "user:alice");
+        SensorHost b = Start("web-02"); // its restore puts the ban in; no change follows
+        Assert.True(Holds(b, banned));
+        Eventually(() => PostgresServer.Execute(_database.Value, "SELECT applied FROM sensors WHERE name = 'web-02'") is long, "web-02 never recorded its place");
+        Stop(b);
+
+        await a.Sensor.Unblock([banned], "user:alice");
+        Start("web-02");
+        Eventually(() => Log("web-02").Contains("FLEET UNBANNED 198.51.100.30 by web-01", StringComparison.Ordinal), Log("web-02"));
     }
 
     [PostgresFact]

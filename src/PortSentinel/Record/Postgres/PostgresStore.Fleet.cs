@@ -23,30 +23,43 @@ public sealed partial class PostgresStore : IFleetStore
     public void Applied(long change) =>
         Fleet(() => Change("UPDATE sensors SET applied = @change, seen = now() WHERE name = @name", ("@change", change), ("@name", Writer)));
 
+    // One statement, one round trip (every sensor runs it at every announcement). Each network's
+    // state over all its bans, not only the rows changed: a lift of one ban leaves the network
+    // banned while another is in force. Up to the latest change read only, so that a change
+    // committed meanwhile is read, whole, the next time. The first row carries the latest change
+    // even when no network is left (only holds changed).
     public FleetChanges ChangesAfter(long after, DateTimeOffset now) => Fleet(() =>
     {
-        long latest = Scalar<long>("SELECT coalesce(max(changed), @after) FROM bans WHERE changed > @after", ("@after", after));
-        if (latest == after)
+        long latest = after;
+        var networks = new List<BanChange>();
+        using NpgsqlCommand query = Command("""
+            WITH latest AS (SELECT max(changed) AS n FROM bans WHERE changed > @after),
+            touched AS (SELECT DISTINCT network FROM bans, latest WHERE changed > @after AND changed <= latest.n)
+            SELECT latest.n, s.* FROM latest LEFT JOIN LATERAL (
+                SELECT b.network, max(b.changed) AS change,
+                       bool_or(b.lifted IS NULL AND (b.expires IS NULL OR b.expires > @now)),
+                       bool_or(b.lifted IS NULL AND b.expires IS NULL),
+                       max(b.expires) FILTER (WHERE b.lifted IS NULL AND b.expires > @now),
+                       (array_agg(b.reason ORDER BY b.changed DESC))[1],
+                       (array_agg(b.changed_by ORDER BY b.changed DESC))[1]
+                FROM bans b JOIN touched USING (network)
+                WHERE NOT b.hold AND b.changed <= latest.n
+                GROUP BY b.network) s ON true
+            ORDER BY s.change
+            """, [("@after", after), ("@now", now)]);
+        using NpgsqlDataReader row = query.ExecuteReader();
+        while (row.Read())
         {
-            return new FleetChanges(after, []);
+            if (row.IsDBNull(0))
+            {
+                break; // nothing changed
+            }
+            latest = row.GetInt64(0);
+            if (!row.IsDBNull(1))
+            {
+                networks.Add(new BanChange(NetPrefix.Parse(row.GetString(1)), row.GetInt64(2), row.GetBoolean(3), row.GetBoolean(4) ? null : TimeOrNull(row, 5), row.GetString(6), row.GetString(7)));
+            }
         }
-        // Each network's state over all its bans, not only the rows changed: a lift of one ban
-        // leaves the network banned while another is in force. Up to latest only, so that a change
-        // committed meanwhile is read, whole, the next time.
-        List<BanChange> networks = Read("""
-            WITH touched AS (SELECT DISTINCT network FROM bans WHERE changed > @after AND changed <= @latest)
-            SELECT b.network, max(b.changed),
-                   bool_or(b.lifted IS NULL AND (b.expires IS NULL OR b.expires > @now)),
-                   bool_or(b.lifted IS NULL AND b.expires IS NULL),
-                   max(b.expires) FILTER (WHERE b.lifted IS NULL AND b.expires > @now),
-                   (array_agg(b.reason ORDER BY b.changed DESC))[1],
-                   (array_agg(b.changed_by ORDER BY b.changed DESC))[1]
-            FROM bans b JOIN touched USING (network)
-            WHERE NOT b.hold AND b.changed <= @latest
-            GROUP BY b.network
-            ORDER BY 2
-            """, row => new BanChange(NetPrefix.Parse(row.GetString(0)), row.GetInt64(1), row.GetBoolean(2), row.GetBoolean(3) ? null : TimeOrNull(row, 4), row.GetString(5), row.GetString(6)),
-            ("@after", after), ("@latest", latest), ("@now", now));
         return new FleetChanges(latest, networks);
     });
 
