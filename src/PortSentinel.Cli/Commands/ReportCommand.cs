@@ -43,36 +43,27 @@ public static class ReportCommand
             Console.Error.WriteLine($"portsentinel: the period is empty: --since {from:u} is not before --until {to:u}.");
             return ExitCodes.BadInput;
         }
-        try
+        return StoreSelection.WithStore(openStore, store =>
         {
-            ArgumentNullException.ThrowIfNull(openStore);
-            using IStore store = openStore();
             string text = Render(ActivityReport.Build(store, from, to), format);
-            if (output is null)
+            try
             {
-                Console.Out.Write(text);
+                if (output is null)
+                {
+                    Console.Out.Write(text);
+                }
+                else
+                {
+                    File.WriteAllText(output.FullName, text);
+                }
+                return ExitCodes.Ok;
             }
-            else
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
-                File.WriteAllText(output.FullName, text);
+                Console.Error.WriteLine($"portsentinel: cannot write {output?.FullName}: {e.Message}");
+                return ExitCodes.BadInput;
             }
-            return ExitCodes.Ok;
-        }
-        catch (SettingsException e)
-        {
-            Console.Error.WriteLine($"portsentinel: {e.Message}");
-            return ExitCodes.BadConfiguration;
-        }
-        catch (StoreException e)
-        {
-            Console.Error.WriteLine($"portsentinel: {e.Message}");
-            return ExitCodes.BadInput;
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            Console.Error.WriteLine($"portsentinel: cannot write {output?.FullName}: {e.Message}");
-            return ExitCodes.BadInput;
-        }
+        });
     }
 
     public static string Render(ActivityReport report, string format) =>

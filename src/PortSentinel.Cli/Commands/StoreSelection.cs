@@ -58,12 +58,17 @@ internal static class StoreSelection
     /// Opens the store the command's settings name and runs <paramref name="action"/> on it: a bad
     /// setting exits 2, a store that cannot be opened or used 1, each with its message.
     /// </summary>
-    public static int WithStore(ParseResult parse, string dataDirectory, Func<IStore, int> action)
+    public static int WithStore(ParseResult parse, string dataDirectory, Func<IStore, int> action) =>
+        WithStore(() => Open(parse, dataDirectory), action);
+
+    /// <inheritdoc cref="WithStore(ParseResult, string, Func{IStore, int})"/>
+    public static int WithStore(Func<IStore> open, Func<IStore, int> action)
     {
+        ArgumentNullException.ThrowIfNull(open);
         ArgumentNullException.ThrowIfNull(action);
         try
         {
-            using IStore store = Open(parse, dataDirectory);
+            using IStore store = open();
             return action(store);
         }
         catch (SettingsException e)

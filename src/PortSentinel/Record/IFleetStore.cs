@@ -65,8 +65,12 @@ public interface IFleetListener : IDisposable
 /// <summary>An entry of the fleet-wide allowlist: never blocked by any sensor of the fleet.</summary>
 public sealed record FleetAllowed(NetPrefix Network, string Comment, DateTimeOffset Added, string AddedBy);
 
-/// <summary>The networks changed since some change, and the number of the latest change read.</summary>
-public sealed record FleetChanges(long Latest, IReadOnlyList<BanChange> Networks);
+/// <summary>
+/// The networks changed since some change, and the number of the latest change read; and the
+/// values in the record that name no network (a row written by hand or damaged), left out so that
+/// one bad row cannot stop the fleet's blocklist, for the caller to report.
+/// </summary>
+public sealed record FleetChanges(long Latest, IReadOnlyList<BanChange> Networks, IReadOnlyList<string>? Unreadable = null);
 
 /// <summary>
 /// Where one network stands in the fleet's blocklist: banned (until <paramref name="Expires"/>,

@@ -163,6 +163,10 @@ public sealed class FleetSync(IFleetStore fleet, RespondWorker worker, Responder
         {
             return;
         }
+        if (changes.Unreadable is [var first, ..] unreadable)
+        {
+            _context.Log($"WARNING {unreadable.Count} bans of the fleet's record name no network (e.g. \"{first[..Math.Min(first.Length, 80)]}\"): skipped; a row written by hand or damaged, to remove from the bans table");
+        }
         // Those this sensor wrote last are in its firewall already.
         List<BanChange> theirs = [.. changes.Networks.Where(c => c.By != fleet.Writer)];
         if (theirs.Count > 0)

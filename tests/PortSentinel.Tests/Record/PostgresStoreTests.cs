@@ -187,6 +187,32 @@ public sealed class PostgresStoreTests : StoreContract, IDisposable
     }
 
     [PostgresFact]
+    public void A_database_that_goes_away_after_opening_fails_each_call_as_a_store_error_naming_it()
+    {
+        using PostgresStore store = PostgresStore.Open(Database, "sensor-a");
+        PostgresServer.SetReachable(Database, reachable: false);
+        try
+        {
+            // Each kind of call: a read, a statement, a batch, a scalar; never Npgsql's own exception.
+            Action[] calls =
+            [
+                () => store.ActiveBans(T0), () => store.AddBans([Ban("203.0.113.7", 60)]),
+                () => store.EndAlerts([(null, Scan("203.0.113.8", final: true))], T0), () => store.BanCount(),
+            ];
+            foreach (Action call in calls)
+            {
+                StoreException e = Assert.Throws<StoreException>(call);
+                Assert.StartsWith(store.Location + ": ", e.Message, StringComparison.Ordinal);
+            }
+        }
+        finally
+        {
+            PostgresServer.SetReachable(Database, reachable: true);
+        }
+        Assert.Empty(store.ActiveBans(T0)); // the pool reconnects once the server answers again
+    }
+
+    [PostgresFact]
     public void A_server_that_does_not_answer_is_named_with_what_to_check()
     {
         var options = new StoreOptions { ConnectionString = "Host=127.0.0.1;Port=1;Database=portsentinel;Username=sensor;Timeout=3", PasswordFile = Database.PasswordFile };

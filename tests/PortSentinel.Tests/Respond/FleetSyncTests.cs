@@ -136,6 +136,23 @@ public sealed class FleetSyncTests : IDisposable
     }
 
     [PostgresFact]
+    public async Task A_ban_row_that_names_no_network_is_reported_and_skipped_and_the_bans_after_it_still_travel()
+    {
+        Start("web-01");
+        SensorHost b = Start("web-02");
+        PostgresServer.Execute(_database.Value, """
+            INSERT INTO bans (network, reason, created, expires, offence, sensor, changed_by)
+            VALUES ('203.0.113.999; DROP TABLE bans', 'by hand', now(), now() + interval '1 hour', 1, 'someone', 'someone')
+            """);
+        var (ban, refusal) = await _hosts[0].Sensor.Block(NetPrefix.Parse("203.0.113.80"), TimeSpan.FromHours(1), "after the bad row", "user:alice");
+        Assert.True(ban is not null, refusal);
+
+        Eventually(() => Holds(b, NetPrefix.Parse("203.0.113.80")), Log("web-02"));
+        Assert.Contains("WARNING 1 bans of the fleet's record name no network (e.g. \"203.0.113.999; DROP TABLE bans\"): skipped", Log("web-02"), StringComparison.Ordinal);
+        Assert.DoesNotContain("cannot be followed", Log("web-02"), StringComparison.Ordinal);
+    }
+
+    [PostgresFact]
     public async Task What_a_sensors_own_allowlist_covers_is_refused_there_and_applied_elsewhere()
     {
         SensorHost a = Start("web-01");

@@ -12,26 +12,27 @@ public sealed partial class PostgresStore : IFleetStore
     // pg_try_advisory_lock's first key for the name a running sensor holds: "PSNM" (the second is the name's hash).
     private const int NameLock = 0x5053_4E4D;
 
-    public long LatestChange() => Fleet(() => Scalar<long>("SELECT coalesce(max(changed), 0) FROM bans"));
+    public long LatestChange() => Scalar<long>("SELECT coalesce(max(changed), 0) FROM bans");
 
-    public long? LastApplied() => Fleet(() =>
+    public long? LastApplied() => Guarded(() =>
     {
         using NpgsqlCommand read = Command("SELECT applied FROM sensors WHERE name = @name", [("@name", Writer)]);
         return read.ExecuteScalar() is long applied ? applied : (long?)null;
     });
 
     public void Applied(long change) =>
-        Fleet(() => Change("UPDATE sensors SET applied = @change, seen = now() WHERE name = @name", ("@change", change), ("@name", Writer)));
+        Change("UPDATE sensors SET applied = @change, seen = now() WHERE name = @name", ("@change", change), ("@name", Writer));
 
     // One statement, one round trip (every sensor runs it at every announcement). Each network's
     // state over all its bans, not only the rows changed: a lift of one ban leaves the network
     // banned while another is in force. Up to the latest change read only, so that a change
     // committed meanwhile is read, whole, the next time. The first row carries the latest change
     // even when no network is left (only holds changed).
-    public FleetChanges ChangesAfter(long after, DateTimeOffset now) => Fleet(() =>
+    public FleetChanges ChangesAfter(long after, DateTimeOffset now) => Guarded(() =>
     {
         long latest = after;
         var networks = new List<BanChange>();
+        var unreadable = new List<string>();
         using NpgsqlCommand query = Command("""
             WITH latest AS (SELECT max(changed) AS n FROM bans WHERE changed > @after),
             touched AS (SELECT DISTINCT network FROM bans, latest WHERE changed > @after AND changed <= latest.n)
@@ -55,19 +56,27 @@ public sealed partial class PostgresStore : IFleetStore
                 break; // nothing changed
             }
             latest = row.GetInt64(0);
-            if (!row.IsDBNull(1))
+            if (row.IsDBNull(1))
             {
-                networks.Add(new BanChange(NetPrefix.Parse(row.GetString(1)), row.GetInt64(2), row.GetBoolean(3), row.GetBoolean(4) ? null : TimeOrNull(row, 5), row.GetString(6), row.GetString(7)));
+                continue;
+            }
+            if (NetPrefix.TryParse(row.GetString(1), out NetPrefix? network))
+            {
+                networks.Add(new BanChange(network.Value, row.GetInt64(2), row.GetBoolean(3), row.GetBoolean(4) ? null : TimeOrNull(row, 5), row.GetString(6), row.GetString(7)));
+            }
+            else
+            {
+                unreadable.Add(row.GetString(1));
             }
         }
-        return new FleetChanges(latest, networks);
+        return new FleetChanges(latest, networks, unreadable);
     });
 
-    public IReadOnlyList<FleetAllowed> FleetAllowlist() => Fleet(() =>
+    public IReadOnlyList<FleetAllowed> FleetAllowlist() =>
         Read("SELECT network, comment, added, added_by FROM allowlist ORDER BY added, network",
-            row => new FleetAllowed(NetPrefix.Parse(row.GetString(0)), row.GetString(1), Time(row, 2), row.GetString(3))));
+            row => new FleetAllowed(NetPrefix.Parse(row.GetString(0)), row.GetString(1), Time(row, 2), row.GetString(3)));
 
-    public bool Allow(NetPrefix network, string comment, string by, DateTimeOffset now) => Fleet(() =>
+    public bool Allow(NetPrefix network, string comment, string by, DateTimeOffset now) => Guarded(() =>
     {
         using NpgsqlCommand upsert = Command("""
             INSERT INTO allowlist (network, comment, added, added_by) VALUES (@n, @comment, @now, @by)
@@ -77,10 +86,9 @@ public sealed partial class PostgresStore : IFleetStore
         return (bool)upsert.ExecuteScalar()!;
     });
 
-    public bool Disallow(NetPrefix network) =>
-        Fleet(() => Change("DELETE FROM allowlist WHERE network = @n", ("@n", network.ToString())) > 0);
+    public bool Disallow(NetPrefix network) => Change("DELETE FROM allowlist WHERE network = @n", ("@n", network.ToString())) > 0;
 
-    public IFleetListener Listen() => Fleet(() =>
+    public IFleetListener Listen() => Guarded(() =>
     {
         NpgsqlConnection connection = _source.OpenConnection();
         try
@@ -102,25 +110,6 @@ public sealed partial class PostgresStore : IFleetStore
             connection.Dispose();
             throw;
         }
-    });
-
-    /// <summary>Runs a call of the fleet's blocklist, its failure a <see cref="StoreException"/> that names the server.</summary>
-    private T Fleet<T>(Func<T> call)
-    {
-        try
-        {
-            return call();
-        }
-        catch (NpgsqlException e)
-        {
-            throw Failed(Location, e);
-        }
-    }
-
-    private void Fleet(Action call) => Fleet(() =>
-    {
-        call();
-        return true;
     });
 
     /// <summary>LISTEN on a connection of its own, out of the pool's way (it is held as long as the sensor runs).</summary>

@@ -153,8 +153,25 @@ public sealed partial class PostgresStore : IStore
 
     public void Dispose() => _source.Dispose();
 
+    /// <summary>
+    /// Runs a call on the server, its failure (the server gone, a broken connection, a refused
+    /// statement) a <see cref="StoreException"/> that names the server and what to check, as every
+    /// caller of a store expects, rather than Npgsql's own exception.
+    /// </summary>
+    private T Guarded<T>(Func<T> call)
+    {
+        try
+        {
+            return call();
+        }
+        catch (NpgsqlException e)
+        {
+            throw Failed(Location, e);
+        }
+    }
+
     /// <summary>Runs a query and maps each row.</summary>
-    private List<T> Read<T>(string sql, Func<NpgsqlDataReader, T> map, params (string Name, object? Value)[] parameters)
+    private List<T> Read<T>(string sql, Func<NpgsqlDataReader, T> map, params (string Name, object? Value)[] parameters) => Guarded(() =>
     {
         using NpgsqlCommand query = Command(sql, parameters);
         var rows = new List<T>();
@@ -164,20 +181,20 @@ public sealed partial class PostgresStore : IStore
             rows.Add(map(row));
         }
         return rows;
-    }
+    });
 
     /// <summary>Runs a statement; returns the rows changed.</summary>
-    private int Change(string sql, params (string Name, object? Value)[] parameters)
+    private int Change(string sql, params (string Name, object? Value)[] parameters) => Guarded(() =>
     {
         using NpgsqlCommand command = Command(sql, parameters);
         return command.ExecuteNonQuery();
-    }
+    });
 
-    private T Scalar<T>(string sql, params (string Name, object? Value)[] parameters)
+    private T Scalar<T>(string sql, params (string Name, object? Value)[] parameters) => Guarded(() =>
     {
         using NpgsqlCommand command = Command(sql, parameters);
         return (T)Convert.ChangeType(command.ExecuteScalar()!, typeof(T), System.Globalization.CultureInfo.InvariantCulture);
-    }
+    });
 
     private NpgsqlCommand Command(string sql, (string Name, object? Value)[] parameters)
     {
@@ -201,7 +218,7 @@ public sealed partial class PostgresStore : IStore
     /// Runs <paramref name="each"/>'s statements as one batch in one transaction, which
     /// <paramref name="check"/> (given each one's rows changed) may refuse by throwing before it is committed.
     /// </summary>
-    private void Batch(IEnumerable<(string Sql, (string Name, object? Value)[] Parameters)> each, Action<int[]>? check = null)
+    private void Batch(IEnumerable<(string Sql, (string Name, object? Value)[] Parameters)> each, Action<int[]>? check = null) => Guarded(() =>
     {
         using NpgsqlConnection connection = _source.OpenConnection();
         using NpgsqlTransaction tx = connection.BeginTransaction();
@@ -217,12 +234,13 @@ public sealed partial class PostgresStore : IStore
         }
         if (batch.BatchCommands.Count == 0)
         {
-            return;
+            return false;
         }
         batch.ExecuteNonQuery();
         check?.Invoke([.. batch.BatchCommands.Cast<NpgsqlBatchCommand>().Select(c => c.RecordsAffected)]);
         tx.Commit();
-    }
+        return true;
+    });
 
     private static DateTimeOffset Time(NpgsqlDataReader row, int column) => row.GetFieldValue<DateTimeOffset>(column);
 
